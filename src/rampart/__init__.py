@@ -1,0 +1,1 @@
+"""Rampart: real-time risk control for e-commerce marketplaces."""
