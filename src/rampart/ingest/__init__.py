@@ -1,0 +1,1 @@
+"""Intake: sources, validation, dedupe, late events and PII pseudonymisation at the edge."""

@@ -1,0 +1,1 @@
+"""Sources of contract events: files of several formats, later HTTP and NATS."""
