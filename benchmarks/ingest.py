@@ -82,9 +82,11 @@ def main() -> None:
         "intake + pseudonymisation + derived fields": _time(intake(pseudonymise=True), args.repeat),
     }
     baseline = figures["orjson.loads only (baseline)"][0]
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}; {len(lines):,} events of preset "
-          f"{args.preset!r} seed {args.seed}; median of {args.repeat}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; {len(lines):,} events of preset "
+        f"{args.preset!r} seed {args.seed}; median of {args.repeat}"
+    )
     print("| stage | events/s | time vs orjson |")
     print("|---|---:|---:|")
     for name, (seconds, count) in figures.items():

@@ -97,7 +97,7 @@ def _mutate(document: Any, path: tuple[str | int, ...], action: str, value: Any)
 
 def _is_known_difference(value: Any, path: tuple[str | int, ...]) -> bool:
     # Integers written as floats, and timestamps, are the documented differences above.
-    return isinstance(value, float) and value.is_integer() or path[-1] in ("ts", "delivered_ts")
+    return (isinstance(value, float) and value.is_integer()) or path[-1] in ("ts", "delivered_ts")
 
 
 @settings(

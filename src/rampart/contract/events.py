@@ -188,7 +188,10 @@ class MessageSentProps(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class BaseEvent(msgspec.Struct, kw_only=True, omit_defaults=True, tag_field="type"):
-    """Fields every event carries. ``user_id`` is declared per type: only ``page.view`` may omit it."""
+    """Fields every event carries.
+
+    ``user_id`` is declared per type: only ``page.view`` may omit it.
+    """
 
     event_id: Id
     ts: AwareDatetime
@@ -310,7 +313,7 @@ EVENT_TYPES: Final[tuple[str, ...]] = tuple(str(cls.__struct_config__.tag) for c
 # Types whose user_id may be absent (anonymous traffic).
 ANONYMOUS_TYPES: Final[frozenset[str]] = frozenset({"page.view"})
 
-_decoder: Final = msgspec.json.Decoder(Event)
+_decoder: Final[msgspec.json.Decoder[Event]] = msgspec.json.Decoder(Event)
 _encoder: Final = msgspec.json.Encoder()
 
 
@@ -354,11 +357,16 @@ _PROPS_FIELDS: Final[dict[str, frozenset[str]]] = {
 }
 
 
+_NESTED_STRUCTS: Final[tuple[type[msgspec.Struct], ...]] = (
+    Device,
+    Geo,
+    Address,
+    Payment,
+    OrderItem,
+)
 # Every field name the contract defines, at any depth (props, device, geo, payment, ...).
 CONTRACT_FIELD_NAMES: Final[frozenset[str]] = frozenset(
-    name
-    for struct in (Device, Geo, Address, Payment, OrderItem, *EVENT_CLASSES)
-    for name in struct.__struct_fields__
+    name for struct in (*_NESTED_STRUCTS, *EVENT_CLASSES) for name in _field_names(struct)
 ) | frozenset({"type"}).union(*_PROPS_FIELDS.values())
 
 

@@ -5,8 +5,8 @@ the reason. The hot path pays nothing for this: the raw line is only looked at a
 already failed.
 
 >>> result = parse_line(b'{"event_id":"x4","type":"cart.add","ts":"2026-03-01T10:07:00Z",'
-...     b'"user_id":"u1","props":{"item_id":"i1","seller_id":"s1","quantity":"two","unit_price":3}}',
-...     line_no=4)
+...     b'"user_id":"u1","props":{"item_id":"i1","seller_id":"s1","quantity":"two",'
+...     b'"unit_price":3}}', line_no=4)
 >>> print(result)
 line 4, event x4: props.quantity: must be an integer, got a string
 """
@@ -188,9 +188,7 @@ def _strip(annotation: Any) -> Any:
         args = [a for a in get_args(annotation) if a not in (type(None), UnsetType)]
         if origin is None or not args:
             return annotation
-        if origin is list:
-            annotation = args[0]
-        elif len(args) == 1 or str(origin) == "typing.Annotated":
+        if origin is list or len(args) == 1 or str(origin) == "typing.Annotated":
             annotation = args[0]
         else:
             structs = [a for a in args if get_origin(a) is Literal or isinstance(a, type)]

@@ -51,13 +51,12 @@ class EventIdDeduper:
 
     def seen_before(self, event_id: str, ts: float) -> bool:
         """True when ``event_id`` was already accepted; otherwise remember it and say False."""
-        if event_id in self._bucket_of:
-            return True
-        bucket = int(ts // self.bucket_s)
-        self._remember(event_id, bucket)
         if ts > self._watermark:
             self._watermark = ts
             self._expire()
+        if event_id in self._bucket_of:
+            return True
+        self._remember(event_id, int(ts // self.bucket_s))
         if len(self._bucket_of) > self.max_ids:
             self._evict_oldest()
         return False

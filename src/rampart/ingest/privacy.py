@@ -14,7 +14,8 @@ for the content detectors, and never written.
 >>> accepted = privacy.protect(decode_event(raw))
 >>> accepted.event.props.email.startswith("em_"), accepted.event.ip.startswith("ip_")
 (True, True)
->>> accepted.derived.email_domain, accepted.derived.email_local_shape, accepted.derived.ip_prefix_narrow
+>>> derived = accepted.derived
+>>> derived.email_domain, derived.email_local_shape, derived.ip_prefix_narrow
 ('gmail.com', 'a.a9', '203.0.113.0/24')
 """
 

@@ -20,7 +20,7 @@ from rampart.contract.validate import ContractError
 RejectKind = Literal["invalid", "late"]
 
 
-class Reject(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Reject(msgspec.Struct, kw_only=True):
     """One line of the rejects file."""
 
     source: str

@@ -54,7 +54,12 @@ from rampart.ingest.pii.secret import (
     WeakSecretError,
     load_secret,
 )
-from rampart.ingest.pii.text import TextFeatures, redact_text, text_features
+from rampart.ingest.pii.text import (
+    TextFeatures,
+    redact_text,
+    redact_text_with_features,
+    text_features,
+)
 from rampart.ingest.pii.useragent import UserAgentFeatures, user_agent_features
 
 __all__ = [
@@ -90,6 +95,7 @@ __all__ = [
     "phone_e164",
     "phone_features",
     "redact_text",
+    "redact_text_with_features",
     "text_features",
     "user_agent_features",
 ]

@@ -6,8 +6,7 @@ Rings reuse one drop address for many accounts and write it a little differently
 - case, accents, punctuation and whitespace are ignored (``Blk 12, #03-45`` = ``BLK 12 #03 - 45``);
 - street words are abbreviated one way (Street/Str → st, Road → rd, Avenue/Av → ave,
   Jalan/Jl → jln, Lorong/Lrg → lor, Drive → dr, North → n, ... see ``_ABBREVIATIONS``);
-- ``Blk``/``Block``/``Bk`` before a number and ``No.`` before a number are dropped
-  (``Block 12`` = ``12``);
+- ``Blk``/``Block``/``Bk`` and a ``No.`` before a number are dropped (``Block 12`` = ``12``);
 - unit designators (``#``, Unit, Apt, Apartment, Suite, Flat, Room) are dropped and the unit
   is taken out of the text wherever it is, in line 1 or line 2: ``#03-45``, ``Unit 3-45``,
   ``03-045`` all give unit ``3-45`` (numbers lose leading zeros), ``#12`` gives ``12``;
@@ -15,9 +14,9 @@ Rings reuse one drop address for many accounts and write it a little differently
 - the postcode keeps only letters and digits, uppercased; the country is an upper-case code
   (a few country names are mapped: ``Singapore`` → ``SG``);
 - the city is used only when there is no postcode (the postcode is finer and the city is where
-  spellings vary); a postcode, city or country repeated at the end of line 2 is ignored;
-- in Singapore a 6-digit postcode names one building, so the key is postcode + unit and the
-  street text, where most of the variation is (``AMK Ave 3``), is ignored;
+  spellings vary); a postcode, city or country repeated at the end of the lines is ignored;
+- in Singapore a (valid) 6-digit postcode names one building, so the key is postcode + unit
+  and the street text, where most of the variation is (``AMK Ave 3``), is ignored;
 - the ``name`` on the address is never part of the key (the same drop address serves many names).
 
 The key is the address itself, so it is PII: store only :func:`address_token` (its HMAC). An
@@ -88,33 +87,22 @@ _ABBREVIATIONS: Final[Mapping[str, str]] = {
     **dict.fromkeys(("block", "bk", "blok"), _BLOCK_MARK),
     **dict.fromkeys(("unit", "apt", "apartment", "suite", "ste", "flat", "room", "rm"), _UNIT_MARK),
 }
-_COUNTRY_NAMES: Final[Mapping[str, str]] = {
-    "singapore": "SG",
-    "malaysia": "MY",
-    "indonesia": "ID",
-    "thailand": "TH",
-    "philippines": "PH",
-    "vietnam": "VN",
-    "vietnam viet nam": "VN",
-    "brunei": "BN",
-    "cambodia": "KH",
-    "myanmar": "MM",
-    "laos": "LA",
-    "taiwan": "TW",
-    "hongkong": "HK",
-    "china": "CN",
-    "japan": "JP",
-    "southkorea": "KR",
-    "korea": "KR",
-    "india": "IN",
-    "australia": "AU",
-    "unitedstates": "US",
-    "usa": "US",
-    "unitedkingdom": "GB",
-    "uk": "GB",
+# Country names as _country folds them (letters only, lowercase) → ISO code.
+_COUNTRY_TABLE: Final = (
+    "singapore=SG malaysia=MY indonesia=ID thailand=TH philippines=PH vietnam=VN brunei=BN "
+    "cambodia=KH myanmar=MM laos=LA taiwan=TW hongkong=HK china=CN japan=JP korea=KR "
+    "southkorea=KR india=IN australia=AU unitedstates=US usa=US unitedkingdom=GB uk=GB"
+)
+_COUNTRY_NAMES: Final[Mapping[str, str]] = dict(p.split("=") for p in _COUNTRY_TABLE.split())
+_COUNTRY_WORDS: Final[Mapping[str, frozenset[str]]] = {
+    code: frozenset(name for name, c in _COUNTRY_NAMES.items() if c == code)
+    for code in set(_COUNTRY_NAMES.values())
 }
 # Countries whose postcode format names a single building: the street text adds only noise.
-_BUILDING_POSTCODES: Final[Mapping[str, re.Pattern[str]]] = {"SG": re.compile(r"\d{6}")}
+# Singapore's sectors are 01-82: a placeholder such as 000000 must not make strangers' keys equal.
+_BUILDING_POSTCODES: Final[Mapping[str, re.Pattern[str]]] = {
+    "SG": re.compile(r"(?:0[1-9]|[1-7]\d|8[0-2])\d{4}")
+}
 # Kept in clear: enough for region-level aggregates, far too coarse to find a building.
 # Singapore's first two digits are its ~80 postal sectors; elsewhere three characters
 # (a US 3-digit ZIP, a UK outward-code area), never more than all but two characters.
@@ -152,12 +140,7 @@ def address_key(address: Mapping[str, object] | str) -> str:
     >>> address_key({"city": "Singapore", "country": "SG"})
     ''
     """
-    if isinstance(address, str):
-        return _key(_field(address), "", "", "", "")
-    return _key(*(_field(address.get(name)) for name in _KEY_FIELDS))
-
-
-_KEY_FIELDS: Final = ("line1", "line2", "city", "postcode", "country")
+    return _analyse(*_fields(address))[0]
 
 
 def address_token(pseudonymizer: Pseudonymizer, address: Mapping[str, object] | str) -> str | None:
@@ -187,28 +170,56 @@ def address_features(
     >>> f.country, f.postcode_prefix, f.city, f.key_token == address_token(p, same)
     ('US', '100', 'new york', True)
     """
+    key, country, postcode_prefix, city = _analyse(*_fields(address))
+    token = pseudonymizer.token_canonical("address", key) if key else None
+    return AddressFeatures(token, country, postcode_prefix, city)
+
+
+def _fields(address: Mapping[str, object] | str) -> tuple[str, str, str, str, str]:
     if isinstance(address, str):
-        return AddressFeatures(address_token(pseudonymizer, address), None, None, None)
-    country = _country(_field(address.get("country"))) or None
-    postcode = _postcode(_field(address.get("postcode")))
-    city = " ".join(_words(_field(address.get("city")))) or None
-    return AddressFeatures(
-        key_token=address_token(pseudonymizer, address),
-        country=country,
-        postcode_prefix=_postcode_prefix(postcode, country),
-        city=city,
+        return _field(address), "", "", "", ""
+    get = address.get
+    return (
+        _field(get("line1")),
+        _field(get("line2")),
+        _field(get("city")),
+        _field(get("postcode")),
+        _field(get("country")),
     )
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def _key(line1: str, line2: str, city: str, postcode: str, country: str) -> str:
+def _analyse(
+    line1: str, line2: str, city: str, postcode: str, country: str
+) -> tuple[str, str | None, str | None, str | None]:
+    """(key, country, postcode prefix, city) of one address; cached, addresses repeat."""
     country_code = _country(country)
     postcode_norm = _postcode(postcode)
-    street, units = _street(f"{line1} {line2}")
     city_words = _words(city)
+    # Words that may trail line 2 without adding anything: city, country as written and named.
+    tails = {
+        *city_words,
+        *_words(country),
+        country_code.lower(),
+        *_COUNTRY_WORDS.get(country_code, ()),
+    }
+    key = _key(line1, line2, tails, city_words, postcode_norm, country_code)
+    postcode_prefix = _postcode_prefix(postcode_norm, country_code)
+    return key, country_code or None, postcode_prefix, " ".join(city_words) or None
+
+
+def _key(
+    line1: str,
+    line2: str,
+    tails: set[str],
+    city_words: list[str],
+    postcode_norm: str,
+    country_code: str,
+) -> str:
+    street, units = _street(f"{line1} {line2}")
     # Line 2 often repeats "Singapore 310012" or "Kuala Lumpur, Malaysia": drop such a tail.
     postcode_lower = postcode_norm.lower()
-    tails = {postcode_lower, postcode_lower.lstrip("0"), country_code.lower(), *city_words}
+    tails |= {postcode_lower, postcode_lower.lstrip("0")}
     while street and street[-1] in tails:
         street.pop()
     if not street and not units:
@@ -265,17 +276,16 @@ def _country(country: str) -> str:
 
 
 def _postcode(postcode: str) -> str:
-    return "".join(c for c in postcode if c.isalnum()).upper()
+    return "".join(c for c in _fold(postcode) if c.isalnum()).upper()
 
 
-def _postcode_prefix(postcode: str, country: str | None) -> str | None:
-    length = _POSTCODE_PREFIX_LEN.get(country or "", _DEFAULT_POSTCODE_PREFIX_LEN)
+def _postcode_prefix(postcode: str, country: str) -> str | None:
+    length = _POSTCODE_PREFIX_LEN.get(country, _DEFAULT_POSTCODE_PREFIX_LEN)
     length = min(length, len(postcode) - 2)
     return postcode[:length] if length > 0 else None
 
 
 def _field(value: object) -> str:
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else str(value)
-    return text[:MAX_FIELD_CHARS]
+    if isinstance(value, str):
+        return value if len(value) <= MAX_FIELD_CHARS else value[:MAX_FIELD_CHARS]
+    return "" if value is None else str(value)[:MAX_FIELD_CHARS]

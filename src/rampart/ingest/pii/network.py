@@ -69,9 +69,18 @@ def ip_features(ip: str) -> IpFeatures:
     if address.ipv4_mapped is not None:
         return _ipv4(str(address.ipv4_mapped))
     value = int(address)
-    narrow = ipaddress.IPv6Address(value >> 64 << 64).compressed
-    wide = ipaddress.IPv6Address(value >> 80 << 80).compressed
-    return IpFeatures(True, 6, f"{narrow}/64", f"{wide}/48", address.is_private, address.is_global)
+    if value >> 112 in _IRREGULAR_V6_TOP16:
+        return _ipv6_block(value >> 64, address.is_private, address.is_global)
+    return _ipv6_regular_block(value >> 64)
+
+
+# Features depend only on the /24 (/64), except for the address flags in the few blocks where
+# ipaddress's special-purpose lists go finer than that: there the flags are computed per
+# address. (Checked against ipaddress's own lists by the tests.) This makes a miss of the
+# per-address cache cost one /24 or /64 cache hit instead of ~2 (IPv4) to ~20 µs (IPv6).
+_IRREGULAR_V4_BLOCKS: Final = frozenset({0xC00000, 0xFFFFFF})  # 192.0.0.0/24, 255.255.255.0/24
+# ::/16 holds ::1, ::ffff:0:0/96...; 2001::/16 the IETF /23 with /32 and /128 entries.
+_IRREGULAR_V6_TOP16: Final = frozenset({0x0000, 0x0064, 0x0100, 0x2001, 0x2002})
 
 
 def _ipv4(text: str) -> IpFeatures:
@@ -91,8 +100,30 @@ def _ipv4(text: str) -> IpFeatures:
         if octet > 255:
             return INVALID
         value = value << 8 | octet
-    a, b, c, _ = parts
-    address = ipaddress.IPv4Address(value)
-    return IpFeatures(
-        True, 4, f"{a}.{b}.{c}.0/24", f"{a}.{b}.0.0/16", address.is_private, address.is_global
-    )
+    if value >> 8 in _IRREGULAR_V4_BLOCKS:
+        address = ipaddress.IPv4Address(value)
+        return _ipv4_block(value >> 8, address.is_private, address.is_global)
+    return _ipv4_regular_block(value >> 8)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _ipv4_regular_block(block: int) -> IpFeatures:
+    address = ipaddress.IPv4Address(block << 8)
+    return _ipv4_block(block, address.is_private, address.is_global)
+
+
+def _ipv4_block(block: int, is_private: bool, is_global: bool) -> IpFeatures:
+    a, b, c = block >> 16, block >> 8 & 0xFF, block & 0xFF
+    return IpFeatures(True, 4, f"{a}.{b}.{c}.0/24", f"{a}.{b}.0.0/16", is_private, is_global)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _ipv6_regular_block(block: int) -> IpFeatures:
+    address = ipaddress.IPv6Address(block << 64)
+    return _ipv6_block(block, address.is_private, address.is_global)
+
+
+def _ipv6_block(block: int, is_private: bool, is_global: bool) -> IpFeatures:
+    narrow = ipaddress.IPv6Address(block << 64).compressed
+    wide = ipaddress.IPv6Address(block >> 16 << 80).compressed
+    return IpFeatures(True, 6, f"{narrow}/64", f"{wide}/48", is_private, is_global)

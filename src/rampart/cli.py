@@ -1,0 +1,282 @@
+"""`rampart ...`: the command line. Thin: parse options, call the core, show the result."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from rampart.contract.validate import ContractError, parse_line
+from rampart.ingest.pii import SecretError
+from rampart.ingest.pipeline import Intake, IntakeStats
+from rampart.ingest.privacy import EventPrivacy
+from rampart.ingest.rejects import RejectSink
+from rampart.ingest.sources.formats import SOURCE_FORMATS, SourceFormatError, open_source
+from rampart.ingest.sources.mapping import MappingError
+from rampart.learn.evaluate import evaluate_files
+from rampart.learn.report import render
+from rampart.simulate import DIFFICULTIES, PRESETS, WorldSummary, world_config, write_world
+
+app = typer.Typer(
+    name="rampart",
+    help="Rampart: real-time risk control for e-commerce marketplaces.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+FormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        help=f"Input format, one of {', '.join(SOURCE_FORMATS)}; guessed from the file name "
+        "when left out (.jsonl[.gz], .csv[.gz], .parquet, .log).",
+    ),
+]
+MappingOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--mapping",
+        help="Field-mapping file (YAML or TOML) that maps your CSV or Parquet columns onto the "
+        "contract; required for csv and parquet.",
+    ),
+]
+
+
+@contextmanager
+def _counting(description: str) -> Iterator[Progress]:
+    columns = (
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        TextColumn("{task.completed:,} records"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=errors, transient=True) as progress:
+        yield progress
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    errors.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+@app.command()
+def simulate(
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Folder for events.jsonl, labels.jsonl and truth.json (created if missing).",
+        ),
+    ],
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 7,
+    preset: Annotated[str, typer.Option(help=f"World size: {', '.join(PRESETS)}.")] = "demo",
+    difficulty: Annotated[
+        str, typer.Option(help=f"Attack camouflage and rates: {', '.join(DIFFICULTIES)}.")
+    ] = "hard",
+) -> None:
+    """Simulate a marketplace under attack: contract events, labels and the truth behind them."""
+    if preset not in PRESETS:
+        raise _fail(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    if difficulty not in DIFFICULTIES:
+        raise _fail(f"unknown difficulty {difficulty!r}; choose one of {', '.join(DIFFICULTIES)}")
+    summary = _simulate_with_progress(out, seed, preset, difficulty)
+    _print_world(summary, out)
+
+
+def _simulate_with_progress(out: Path, seed: int, preset: str, difficulty: str) -> WorldSummary:
+    config = world_config(preset=preset, difficulty=difficulty, seed=seed)
+    columns = (
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=errors) as progress:
+        task = progress.add_task(f"simulating {preset}/{difficulty} seed {seed}", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        return write_world(config, out, progress=advance)
+
+
+def _print_world(summary: WorldSummary, out: Path) -> None:
+    console.print(
+        f"[bold]Simulated world[/bold] {summary.window_start} → {summary.window_end}: "
+        f"{summary.n_users:,} users ({summary.n_abusive_users:,} abusive), "
+        f"{summary.n_events:,} events ({summary.n_abusive_events:,} abusive), "
+        f"{summary.n_labels:,} labels → {out}"
+    )
+    by_type = Table(title="Events per type")
+    by_type.add_column("type")
+    by_type.add_column("events", justify="right")
+    for kind, count in sorted(summary.events_by_type.items(), key=lambda kv: -kv[1]):
+        by_type.add_row(kind, f"{count:,}")
+    console.print(by_type)
+    campaigns = Table(title="Attack campaigns")
+    for column in ("campaign", "area", "tactic", "entities", "abusive events"):
+        campaigns.add_column(column, justify="right" if column == "abusive events" else "left")
+    for campaign in sorted(summary.campaigns, key=lambda c: (c.area, c.tactic, c.id)):
+        entities = ", ".join(f"{n} {kind}" for kind, n in sorted(campaign.entities.items()))
+        campaigns.add_row(
+            campaign.id,
+            " + ".join(campaign.areas),
+            campaign.tactic,
+            entities,
+            f"{campaign.events:,}",
+        )
+    console.print(campaigns)
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(help="Events to check against contract v1.")],
+    source_format: FormatOption = None,
+    mapping: MappingOption = None,
+    max_errors: Annotated[
+        int, typer.Option(help="Print at most this many errors (all are counted).")
+    ] = 100,
+) -> None:
+    """Check events against the contract; print each error with its line, event id, field and
+    reason. Exits 1 when any line is invalid."""
+    try:
+        source = open_source(file, source_format, mapping)
+    except (SourceFormatError, MappingError, OSError) as exc:
+        raise _fail(str(exc)) from exc
+    valid = invalid = 0
+    with _counting(f"validating {file.name}") as progress:
+        task = progress.add_task("", total=None)
+        for record in source:
+            result = (
+                record if isinstance(record, ContractError) else parse_line(record.raw, record.line)
+            )
+            if isinstance(result, ContractError):
+                invalid += 1
+                if invalid <= max_errors:
+                    console.print(f"[red]✗[/red] {result}", highlight=False, markup=False)
+            else:
+                valid += 1
+            if (valid + invalid) % 10_000 == 0:
+                progress.update(task, completed=valid + invalid)
+    if invalid > max_errors:
+        console.print(f"… and {invalid - max_errors:,} more errors")
+    verdict = "[green]valid[/green]" if not invalid else "[red]invalid[/red]"
+    console.print(f"{file}: {valid:,} valid, {invalid:,} {verdict}")
+    if invalid:
+        raise typer.Exit(1)
+
+
+@app.command()
+def ingest(
+    events: Annotated[Path, typer.Option("--events", help="Events to take in.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="Accepted events, pseudonymised, with their derived fields (JSON Lines)."
+        ),
+    ],
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            help="Rejects file (JSON Lines: the error and the record with its PII scrubbed)."
+        ),
+    ] = None,
+    source_format: FormatOption = None,
+    mapping: MappingOption = None,
+    demo: Annotated[
+        bool, typer.Option(help="Use the public demo pseudonymisation key (simulated data only).")
+    ] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="Config file holding the pseudonymisation secret (else RAMPART_PSEUDONYM_SECRET)."
+        ),
+    ] = None,
+) -> None:
+    """Validate, deduplicate and pseudonymise events at the edge; write what was accepted."""
+    try:
+        privacy = EventPrivacy.from_config(demo=demo, config_path=config)
+        source = open_source(events, source_format, mapping)
+    except (SecretError, SourceFormatError, MappingError, OSError) as exc:
+        raise _fail(str(exc)) from exc
+    encoder = msgspec.json.Encoder()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        RejectSink(rejects, privacy.scrub_raw) as sink,
+        out.open("wb") as handle,
+        _counting(f"ingesting {events.name}") as progress,
+    ):
+        intake = Intake(privacy, sink)
+        task = progress.add_task("", total=None)
+        for n, accepted in enumerate(intake.run(source, source=str(events)), start=1):
+            handle.write(encoder.encode({"event": accepted.event, "derived": accepted.derived}))
+            handle.write(b"\n")
+            if n % 10_000 == 0:
+                progress.update(task, completed=n)
+    _print_intake(intake.stats, rejects)
+
+
+def _print_intake(stats: IntakeStats, rejects: Path | None) -> None:
+    console.print(
+        f"read {stats.read:,}: accepted {stats.accepted:,}, invalid {stats.invalid:,}, "
+        f"late {stats.late:,}, duplicates {stats.duplicates:,}"
+        + (f" (rejects in {rejects})" if rejects and (stats.invalid or stats.late) else "")
+    )
+
+
+@app.command()
+def evaluate(
+    events: Annotated[Path, typer.Option("--events", help="The labelled stream's events.")],
+    decisions: Annotated[Path, typer.Option("--decisions", help="Rampart's decisions.")],
+    verdicts: Annotated[Path, typer.Option("--verdicts", help="Rampart's entity verdicts.")],
+    labels: Annotated[Path, typer.Option("--labels", help="The labels (ground truth).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scorecard as JSON.")] = False,
+) -> None:
+    """Score decisions and verdicts against labels, as SCORING.md defines."""
+    for path in (events, decisions, verdicts, labels):
+        if not path.exists():
+            raise _fail(f"{path} does not exist")
+    scorecard = evaluate_files(events, decisions, verdicts, labels)
+    if as_json:
+        sys.stdout.write(scorecard.to_json(indent=2) + "\n")
+    else:
+        console.print(render(scorecard))
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Where the demo world is written.")] = Path(
+        "rampart-demo"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the demo world.")] = 7,
+    preset: Annotated[str, typer.Option(help=f"World size: {', '.join(PRESETS)}.")] = "demo",
+    difficulty: Annotated[str, typer.Option(help="easy or hard.")] = "hard",
+) -> None:
+    """Rampart's main job on the embedded default world: simulate a marketplace under attack."""
+    summary = _simulate_with_progress(out, seed, preset, difficulty)
+    _print_world(summary, out)
+    console.print(
+        "\nNext: [bold]rampart validate[/bold] "
+        f"{out / 'events.jsonl'} · [bold]rampart ingest --demo[/bold] --events "
+        f"{out / 'events.jsonl'} --out {out / 'ingested.jsonl'}"
+    )
