@@ -167,8 +167,9 @@ class EventPrivacy:
             raw_text = event.props.text
             if isinstance(raw_text, str):
                 text = raw_text
-                self._derive_text(raw_text, derived)
-                changes["props"] = replace(event.props, text=pii.redact_text(raw_text))
+                redacted, features = pii.redact_text_with_features(raw_text)
+                self._derive_text(features, derived)
+                changes["props"] = replace(event.props, text=redacted)
         protected = replace(event, **changes) if changes else event
         return Accepted(protected, derived, text)
 
@@ -280,8 +281,7 @@ class EventPrivacy:
         derived.ua_crawler = features.crawler
 
     @staticmethod
-    def _derive_text(text: str, derived: Derived) -> None:
-        features = pii.text_features(text)
+    def _derive_text(features: pii.TextFeatures, derived: Derived) -> None:
         derived.text_length = features.length
         derived.text_digit_count = features.digit_count
         derived.text_has_url = features.has_url
