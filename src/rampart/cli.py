@@ -180,8 +180,8 @@ def validate(
                 progress.update(task, completed=valid + invalid)
     if invalid > max_errors:
         console.print(f"… and {invalid - max_errors:,} more errors")
-    verdict = "[green]valid[/green]" if not invalid else "[red]invalid[/red]"
-    console.print(f"{file}: {valid:,} valid, {invalid:,} {verdict}")
+    verdict = "[green]ok[/green]" if not invalid else "[red]invalid lines found[/red]"
+    console.print(f"{file}: {valid:,} valid, {invalid:,} invalid: {verdict}")
     if invalid:
         raise typer.Exit(1)
 
@@ -226,10 +226,13 @@ def ingest(
         out.open("wb") as handle,
         _counting(f"ingesting {events.name}") as progress,
     ):
-        intake = Intake(privacy, sink)
+        intake = Intake(privacy, sink, keep_unknown=True)
         task = progress.add_task("", total=None)
         for n, accepted in enumerate(intake.run(source, source=str(events)), start=1):
-            handle.write(encoder.encode({"event": accepted.event, "derived": accepted.derived}))
+            record: dict[str, object] = {"event": accepted.event, "derived": accepted.derived}
+            if accepted.extra:
+                record["extra"] = accepted.extra
+            handle.write(encoder.encode(record))
             handle.write(b"\n")
             if n % 10_000 == 0:
                 progress.update(task, completed=n)

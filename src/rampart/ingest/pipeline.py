@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from rampart.contract.events import Event
+from rampart.contract.events import Event, unknown_fields
 from rampart.contract.validate import ContractError, parse_line
 from rampart.ingest.dedupe import EventIdDeduper
 from rampart.ingest.late import LatePolicy
@@ -41,6 +41,7 @@ class Intake:
         *,
         late_policy: LatePolicy | None = None,
         deduper: EventIdDeduper | None = None,
+        keep_unknown: bool = False,
     ) -> None:
         self.privacy = privacy
         self.rejects = rejects
@@ -50,15 +51,30 @@ class Intake:
         )
         if self.deduper.horizon_s < self.late_policy.allowed_lateness_s:
             raise ValueError("the dedupe horizon must cover the allowed lateness")
+        self.keep_unknown = keep_unknown
         self.stats = IntakeStats()
 
     def run(self, records: Iterable[SourceItem], source: str = "-") -> Iterator[Accepted]:
-        """Yield accepted events in arrival order; everything else is counted or rejected."""
-        for event in self.validated(records, source):
-            yield self.privacy.protect(event)
+        """Yield accepted events in arrival order; everything else is counted or rejected.
+
+        With ``keep_unknown`` the fields the contract does not define ride along, scrubbed of
+        PII (that costs a second parse of each line, so it is off on the scoring path).
+        """
+        privacy = self.privacy
+        for event, raw in self._accepted(records, source):
+            accepted = privacy.protect(event)
+            if self.keep_unknown and (extra := unknown_fields(raw)):
+                accepted = accepted._replace(extra=privacy.scrub_extra(extra))
+            yield accepted
 
     def validated(self, records: Iterable[SourceItem], source: str = "-") -> Iterator[Event]:
         """The same pass without pseudonymisation (for `rampart validate` and benchmarks)."""
+        for event, _ in self._accepted(records, source):
+            yield event
+
+    def _accepted(
+        self, records: Iterable[SourceItem], source: str
+    ) -> Iterator[tuple[Event, bytes]]:
         stats = self.stats
         by_type = stats.by_type
         for record in records:
@@ -93,4 +109,4 @@ class Intake:
             stats.accepted += 1
             kind = parsed.type
             by_type[kind] = by_type.get(kind, 0) + 1
-            yield parsed
+            yield parsed, record.raw

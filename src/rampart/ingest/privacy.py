@@ -113,6 +113,8 @@ class Accepted(NamedTuple):
     event: Event
     derived: Derived
     text: str | None
+    # Fields the contract does not define, PII-scrubbed; filled only when intake keeps them.
+    extra: dict[str, Any] | None = None
 
 
 class EventPrivacy:
@@ -172,6 +174,11 @@ class EventPrivacy:
                 changes["props"] = replace(event.props, text=redacted)
         protected = replace(event, **changes) if changes else event
         return Accepted(protected, derived, text)
+
+    def scrub_extra(self, extra: dict[str, Any]) -> dict[str, Any]:
+        """Unknown fields with PII keys pseudonymised and every string redacted."""
+        scrubbed: dict[str, Any] = self._scrub(extra, None)
+        return scrubbed
 
     def scrub_raw(self, raw: bytes) -> str:
         """A raw record with its PII pseudonymised, for the rejects file.
