@@ -11,6 +11,7 @@ from typing import Annotated
 import msgspec
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -173,7 +174,7 @@ def validate(
             if isinstance(result, ContractError):
                 invalid += 1
                 if invalid <= max_errors:
-                    console.print(f"[red]✗[/red] {result}", highlight=False, markup=False)
+                    console.print(f"[red]✗[/red] {escape(str(result))}", soft_wrap=True)
             else:
                 valid += 1
             if (valid + invalid) % 10_000 == 0:
@@ -181,7 +182,7 @@ def validate(
     if invalid > max_errors:
         console.print(f"… and {invalid - max_errors:,} more errors")
     verdict = "[green]ok[/green]" if not invalid else "[red]invalid lines found[/red]"
-    console.print(f"{file}: {valid:,} valid, {invalid:,} invalid: {verdict}")
+    console.print(f"{file}: {valid:,} valid, {invalid:,} invalid: {verdict}", soft_wrap=True)
     if invalid:
         raise typer.Exit(1)
 
