@@ -1,12 +1,15 @@
 # Two commands on a fresh machine: `make demo` and `make test`.
 SHELL := /bin/bash
-UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+UV ?= $(shell uv --version >/dev/null 2>&1 && command -v uv || echo $(HOME)/.local/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 
 .PHONY: demo test install lint typecheck pytest bench clean
 
+# uv comes from PyPI through the machine's Python; Debian's own Python refuses --user installs
+# (PEP 668) unless told the install stays in the user's folder.
 $(UV):
-	python3 -m pip install --user --quiet --disable-pip-version-check uv
+	python3 -m pip install --user --quiet --disable-pip-version-check uv \
+	  || python3 -m pip install --user --quiet --disable-pip-version-check --break-system-packages uv
 
 install: $(UV)
 	$(UV) sync --frozen
