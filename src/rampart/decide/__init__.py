@@ -1,0 +1,1 @@
+"""Decide: detector signals to per-area scores, an action, reasons and shadow results."""
