@@ -24,6 +24,7 @@ from rich.progress import (
 from rich.table import Table
 
 from rampart.contract.validate import ContractError, parse_line
+from rampart.detect.rules.errors import PackError
 from rampart.ingest.pii import SecretError
 from rampart.ingest.pipeline import Intake, IntakeStats
 from rampart.ingest.privacy import EventPrivacy
@@ -32,6 +33,9 @@ from rampart.ingest.sources.formats import SOURCE_FORMATS, SourceFormatError, op
 from rampart.ingest.sources.mapping import MappingError
 from rampart.learn.evaluate import evaluate_files
 from rampart.learn.report import render
+from rampart.packs import DEFAULT_PACK
+from rampart.service.assemble import OpenedScoring, count_lines, open_scoring
+from rampart.service.scoring import RunStats
 from rampart.simulate import DIFFICULTIES, PRESETS, WorldSummary, world_config, write_world
 
 app = typer.Typer(
@@ -246,6 +250,103 @@ def _print_intake(stats: IntakeStats, rejects: Path | None) -> None:
         f"late {stats.late:,}, duplicates {stats.duplicates:,}"
         + (f" (rejects in {rejects})" if rejects and (stats.invalid or stats.late) else "")
     )
+
+
+@app.command()
+def score(
+    events: Annotated[Path, typer.Option("--events", help="Events to score, in time order.")],
+    decisions: Annotated[
+        Path,
+        typer.Option(
+            "--decisions", help="Where one decision per valid event is written (JSON Lines)."
+        ),
+    ],
+    verdicts: Annotated[
+        Path,
+        typer.Option(
+            "--verdicts", help="Where entity verdicts are written as they are found (JSON Lines)."
+        ),
+    ],
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            "--labels", help="Labels to apply at their `ts` while scoring (label-fed features)."
+        ),
+    ] = None,
+    pack: Annotated[
+        Path | None,
+        typer.Option(
+            "--pack", help="Rule pack folder (default: the built-in pack covering all eight areas)."
+        ),
+    ] = None,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Rejects file for invalid or late records.")
+    ] = None,
+    source_format: FormatOption = None,
+    mapping: MappingOption = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            help="Checkpoint folder: a killed run started "
+            "again with the same arguments resumes "
+            "where it left off."
+        ),
+    ] = None,
+    checkpoint_every: Annotated[int, typer.Option(help="Events between checkpoints.")] = 50_000,
+    demo: Annotated[bool, typer.Option(help="Use the public demo pseudonymisation key.")] = False,
+    config: Annotated[
+        Path | None, typer.Option(help="Config file holding the pseudonymisation secret.")
+    ] = None,
+) -> None:
+    """Score events in order: one decision per valid event, entity verdicts as they are found."""
+    try:
+        run = open_scoring(
+            events=events,
+            decisions=decisions,
+            verdicts=verdicts,
+            labels=labels,
+            pack=pack or DEFAULT_PACK,
+            rejects=rejects,
+            source_format=source_format,
+            mapping=mapping,
+            checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every,
+            demo=demo,
+            config=config,
+            warn=lambda message: errors.print(f"[yellow]{message}"),
+        )
+    except (PackError, SecretError, SourceFormatError, MappingError, OSError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    stats = _score_with_progress(run, events)
+    _print_scoring(stats, run, decisions, verdicts)
+
+
+def _score_with_progress(opened: OpenedScoring, events: Path) -> RunStats:
+    total = count_lines(events)
+    columns = (
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with opened.run as run, Progress(*columns, console=errors) as progress:
+        task = progress.add_task(f"scoring {events.name}", total=total)
+        return run.run(
+            opened.source, str(events), lambda done: progress.update(task, completed=done)
+        )
+
+
+def _print_scoring(stats: RunStats, opened: OpenedScoring, decisions: Path, verdicts: Path) -> None:
+    intake = opened.run.intake.stats
+    resumed = f" (resumed after {stats.resumed_from:,} records)" if stats.resumed_from else ""
+    console.print(
+        f"scored {stats.events_scored:,} events{resumed} → {decisions}; "
+        f"{stats.verdicts:,} verdicts → {verdicts}; labels applied {stats.labels_applied:,}",
+        soft_wrap=True,
+    )
+    _print_intake(intake, opened.rejects)
 
 
 @app.command()

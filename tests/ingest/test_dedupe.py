@@ -60,3 +60,14 @@ def test_matches_a_reference_within_the_horizon(stream: list[tuple[str, int]]) -
             assert not answer
         if not answer:
             first_seen[event_id] = float(ts)
+
+
+def test_state_round_trip_carries_on_identically() -> None:
+    first = EventIdDeduper(horizon_s=100.0, bucket_s=10.0)
+    for n in range(50):
+        first.seen_before(f"e{n}", float(n * 3))
+    second = EventIdDeduper(horizon_s=100.0, bucket_s=10.0)
+    second.load_state(first.state())
+    later = [(f"e{n}", float(150 + n)) for n in range(0, 60, 2)]
+    assert [first.seen_before(i, t) for i, t in later] == [second.seen_before(i, t) for i, t in later]
+    assert len(first) == len(second)

@@ -22,8 +22,18 @@ from __future__ import annotations
 from collections import deque
 from typing import Final
 
+import msgspec
+
 DEFAULT_HORIZON_S: Final = 24 * 3600.0
 DEFAULT_MAX_IDS: Final = 5_000_000
+
+
+class DeduperState(msgspec.Struct, kw_only=True):
+    """The remembered ids by bucket, for a snapshot."""
+
+    watermark: float
+    evicted_early: int
+    buckets: list[tuple[int, list[str]]]
 
 
 class EventIdDeduper:
@@ -60,6 +70,20 @@ class EventIdDeduper:
         if len(self._bucket_of) > self.max_ids:
             self._evict_oldest()
         return False
+
+    def state(self) -> DeduperState:
+        """Everything needed to carry on exactly here after a restart."""
+        return DeduperState(
+            watermark=self._watermark,
+            evicted_early=self.evicted_early,
+            buckets=[(bucket, list(ids)) for bucket, ids in self._buckets],
+        )
+
+    def load_state(self, state: DeduperState) -> None:
+        self._watermark = state.watermark
+        self.evicted_early = state.evicted_early
+        self._buckets = deque((bucket, list(ids)) for bucket, ids in state.buckets)
+        self._bucket_of = {i: bucket for bucket, ids in self._buckets for i in ids}
 
     def _remember(self, event_id: str, bucket: int) -> None:
         self._bucket_of[event_id] = bucket

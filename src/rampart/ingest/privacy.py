@@ -115,6 +115,9 @@ class Accepted(NamedTuple):
     text: str | None
     # Fields the contract does not define, PII-scrubbed; filled only when intake keeps them.
     extra: dict[str, Any] | None = None
+    # The address as the caller sent it, in memory only: verdicts name an ip as sent, so the
+    # marketplace can enforce them, while everything Rampart stores keeps the pseudonym.
+    raw_ip: str | None = None
 
 
 class EventPrivacy:
@@ -173,7 +176,8 @@ class EventPrivacy:
                 self._derive_text(features, derived)
                 changes["props"] = replace(event.props, text=redacted)
         protected = replace(event, **changes) if changes else event
-        return Accepted(protected, derived, text)
+        raw_ip = event.ip if event.ip is not UNSET else None
+        return Accepted(protected, derived, text, raw_ip=raw_ip)
 
     def scrub_extra(self, extra: dict[str, Any]) -> dict[str, Any]:
         """Unknown fields with PII keys pseudonymised and every string redacted."""

@@ -8,6 +8,7 @@ reprocess it configures ``keep_raw_pii=True`` knowingly.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -42,6 +43,7 @@ class RejectSink:
         scrub: Callable[[bytes], str],
         *,
         keep_raw_pii: bool = False,
+        append: bool = False,
     ) -> None:
         self.path = path
         self.count = 0
@@ -51,7 +53,8 @@ class RejectSink:
         self._handle: BinaryIO | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = path.open("ab")
+            # Append only when resuming a run (the caller rolled the file back first).
+            self._handle = path.open("ab" if append else "wb")
 
     def add(self, source: str, error: ContractError, raw: bytes, kind: RejectKind) -> None:
         self.count += 1
@@ -69,6 +72,14 @@ class RejectSink:
             raw=shown,
         )
         self._handle.write(self._encoder.encode(reject) + b"\n")
+
+    def durable_size(self) -> int:
+        """Flush and fsync; the length of the file now on disk (0 without a file)."""
+        if self._handle is None:
+            return 0
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        return self._handle.tell()
 
     def close(self) -> None:
         if self._handle is not None:

@@ -1,0 +1,222 @@
+"""One event through features → detectors → decide. Pure and deterministic: no I/O, no clock.
+
+The event's own time is the only clock, so a replay of the same events gives the same decisions.
+Detectors see the state as of the event being scored and never anything later. A re-sent
+``event_id`` gets the stored decision back and changes nothing.
+
+Entity verdicts name entities as the caller sent them (an ``ip`` verdict carries the address, held
+in memory only for the event being scored); each (entity, area) is flagged once, at the event time
+Rampart first knew.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Final, NamedTuple, Protocol
+
+import msgspec
+
+from rampart.contract.outputs import Area, Decision, EntityType, Label, Verdict, VerdictAction
+from rampart.decide.policy import Policy, Signal, SignalAction, SignalMode
+from rampart.features.fields import Getter, entity_getter, event_getter
+from rampart.ingest.privacy import Accepted
+
+# How many decisions are kept for answering a re-sent event id (the intake also drops them).
+DEFAULT_DECISION_MEMORY: Final = 200_000
+
+
+class VerdictSpec(Protocol):
+    entity: EntityType
+    action: VerdictAction
+
+
+class EngineRule(Protocol):
+    """What the engine needs of a compiled rule (see :mod:`rampart.detect.rules`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def areas(self) -> Sequence[Area]: ...
+    @property
+    def action(self) -> SignalAction: ...
+    @property
+    def weight(self) -> float: ...
+    @property
+    def mode(self) -> str: ...
+    @property
+    def verdict(self) -> VerdictSpec | None: ...
+    @property
+    def paths(self) -> frozenset[str]: ...
+    def evaluate(self, row: Mapping[str, Any]) -> bool | None: ...
+
+
+class FeatureState(Protocol):
+    """What the engine needs of the online features (see :mod:`rampart.features.online`)."""
+
+    def update(self, accepted: Accepted) -> dict[str, Any]: ...
+    def apply_label(self, label: Label, ts: float) -> None: ...
+    def snapshot(self) -> bytes: ...
+
+
+class Scored(NamedTuple):
+    """The engine's answer for one event."""
+
+    decision: Decision
+    verdicts: list[Verdict]
+    duplicate: bool = False
+
+
+class _Prepared(NamedTuple):
+    rule: EngineRule
+    signal: Signal
+    evaluate: Callable[[Mapping[str, Any]], bool | None]
+    verdict_entity: EntityType | None
+    verdict_action: VerdictAction
+
+
+def _verdict_entity_getter(entity: EntityType) -> Callable[[Accepted], str | None]:
+    if entity == "ip":
+        return lambda accepted: accepted.raw_ip
+    if entity == "user":
+        return entity_getter("user")
+    kind = {"seller": "seller", "device": "device", "item": "item", "instrument": "instrument"}
+    return entity_getter(kind[entity])
+
+
+class EngineState(msgspec.Struct, kw_only=True):
+    """What the engine itself keeps between events (the features keep their own)."""
+
+    flagged: list[tuple[str, str, str]] = []
+    decisions: list[tuple[str, bytes]] = []
+
+
+class Engine:
+    """Scores events one at a time with a set of rules over online features."""
+
+    def __init__(
+        self,
+        rules: Iterable[EngineRule],
+        features: FeatureState,
+        *,
+        policy: Policy | None = None,
+        pseudonymize_ip: Callable[[str], str] | None = None,
+        decision_memory: int = DEFAULT_DECISION_MEMORY,
+    ) -> None:
+        self.policy = policy or Policy()
+        self.features = features
+        self._pseudonymize_ip = pseudonymize_ip
+        self._prepared = [self._prepare(rule) for rule in rules if rule.mode != "off"]
+        paths = set().union(*(rule.rule.paths for rule in self._prepared))
+        self._event_getters: list[tuple[str, Getter]] = [
+            (path, event_getter(path)) for path in sorted(paths) if path.startswith("event.")
+        ]
+        self._score_names = [p for p in sorted(paths) if p.startswith("scores.")]
+        self._verdict_getters = {
+            prepared.verdict_entity: _verdict_entity_getter(prepared.verdict_entity)
+            for prepared in self._prepared
+            if prepared.verdict_entity is not None
+        }
+        self._flagged: set[tuple[str, str, str]] = set()
+        self._decisions: OrderedDict[str, Decision] = OrderedDict()
+        self._decision_memory = decision_memory
+
+    @staticmethod
+    def _prepare(rule: EngineRule) -> _Prepared:
+        mode: SignalMode = "shadow" if rule.mode == "shadow" else "live"
+        signal = Signal(
+            name=f"rule:{rule.name}",
+            areas=tuple(rule.areas),
+            action=rule.action,
+            weight=rule.weight,
+            mode=mode,
+        )
+        verdict = rule.verdict
+        return _Prepared(
+            rule=rule,
+            signal=signal,
+            evaluate=rule.evaluate,
+            verdict_entity=verdict.entity if verdict is not None else None,
+            verdict_action=verdict.action if verdict is not None else "review",
+        )
+
+    def row(self, accepted: Accepted, features: Mapping[str, Any]) -> dict[str, Any]:
+        """The flat view the rules read: the event paths they use, the features, the scores."""
+        row = dict(features)
+        for path, get in self._event_getters:
+            row[path] = get(accepted)
+        for name in self._score_names:
+            row[name] = None
+        return row
+
+    def process(self, accepted: Accepted) -> Scored:
+        """Score one event: update the state with it, decide, and flag entities."""
+        event = accepted.event
+        stored = self._decisions.get(event.event_id)
+        if stored is not None:
+            return Scored(stored, [], duplicate=True)
+        row = self.row(accepted, self.features.update(accepted))
+        signals: list[Signal] = []
+        verdicts: list[Verdict] = []
+        for prepared in self._prepared:
+            if prepared.evaluate(row) is True:
+                signals.append(prepared.signal)
+                if prepared.verdict_entity is not None and prepared.signal.mode == "live":
+                    verdicts.extend(self._flag(prepared, accepted))
+        decision = self.policy.decide(event.event_id, signals)
+        self._remember(event.event_id, decision)
+        return Scored(decision, verdicts)
+
+    def apply_label(self, label: Label) -> None:
+        """Feed a label (as known at its ``ts``) to the label-fed features."""
+        ts = label.ts
+        if ts is None:
+            return
+        if label.entity_type == "ip" and self._pseudonymize_ip is not None:
+            label = msgspec.structs.replace(label, entity_id=self._pseudonymize_ip(label.entity_id))
+        self.features.apply_label(label, ts.timestamp())
+
+    def _flag(self, prepared: _Prepared, accepted: Accepted) -> list[Verdict]:
+        entity = prepared.verdict_entity
+        assert entity is not None
+        entity_id = self._verdict_getters[entity](accepted)
+        if not entity_id:
+            return []
+        found = []
+        for area in prepared.signal.areas:
+            key = (entity, entity_id, area)
+            if key in self._flagged:
+                continue
+            self._flagged.add(key)
+            found.append(
+                Verdict(
+                    entity_type=entity,
+                    entity_id=entity_id,
+                    area=area,
+                    score=prepared.signal.weight,
+                    action=prepared.verdict_action,
+                    found_at=accepted.event.ts,
+                    evidence=[prepared.signal.name, f"event:{accepted.event.event_id}"],
+                )
+            )
+        return found
+
+    def _remember(self, event_id: str, decision: Decision) -> None:
+        self._decisions[event_id] = decision
+        if len(self._decisions) > self._decision_memory:
+            self._decisions.popitem(last=False)
+
+    # --- snapshot ------------------------------------------------------------------------------
+
+    def state(self) -> EngineState:
+        encode = msgspec.json.encode
+        return EngineState(
+            flagged=sorted(self._flagged),
+            decisions=[(k, encode(v)) for k, v in self._decisions.items()],
+        )
+
+    def load_state(self, state: EngineState) -> None:
+        decode = msgspec.json.Decoder(Decision).decode
+        self._flagged = {tuple(item) for item in state.flagged}  # type: ignore[misc]
+        self._decisions = OrderedDict((k, decode(v)) for k, v in state.decisions)
+

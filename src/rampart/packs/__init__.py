@@ -1,0 +1,6 @@
+"""Rule packs shipped with Rampart; ``default`` covers the eight risk areas."""
+
+from pathlib import Path
+from typing import Final
+
+DEFAULT_PACK: Final = Path(__file__).parent / "default"

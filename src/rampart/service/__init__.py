@@ -1,0 +1,1 @@
+"""Serving Rampart: scoring runs over files (with checkpoints), later HTTP and streams."""

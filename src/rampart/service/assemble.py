@@ -1,0 +1,106 @@
+"""Put a scoring run together from its parts: privacy, intake, pack, features, engine, outputs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+from rampart.detect.rules.pack import load_pack
+from rampart.engine import Engine
+from rampart.features.online import OnlineFeatures
+from rampart.ingest.pii import MissingSecretError, Pseudonymizer
+from rampart.ingest.pipeline import Intake
+from rampart.ingest.privacy import EventPrivacy
+from rampart.ingest.rejects import RejectSink
+from rampart.ingest.sources.base import Source
+from rampart.ingest.sources.formats import open_source
+from rampart.service.checkpoint import CheckpointStore
+from rampart.service.scoring import ScoringRun, load_labels, rejects_for_resume
+
+
+class OpenedScoring(NamedTuple):
+    run: ScoringRun
+    source: Source
+    rejects: Path | None
+
+
+def choose_privacy(
+    *,
+    demo: bool,
+    config: Path | None,
+    store: CheckpointStore | None,
+    warn: Callable[[str], None],
+) -> EventPrivacy:
+    """The operator's key; without one, a per-run key (pseudonyms then differ between runs).
+
+    Decisions and verdicts name entities as the caller sent them, so scoring does not need
+    pseudonyms that are stable across runs; what Rampart keeps (checkpoints) must not hold raw
+    PII, so a key is always used.
+    """
+    try:
+        return EventPrivacy.from_config(demo=demo, config_path=config)
+    except MissingSecretError:
+        secret = os.urandom(32) if store is None else store.ephemeral_secret()
+        warn(
+            "no pseudonymisation secret configured (RAMPART_PSEUDONYM_SECRET): using a key for "
+            "this run only"
+        )
+        return EventPrivacy(Pseudonymizer(secret))
+
+
+def open_scoring(
+    *,
+    events: Path,
+    decisions: Path,
+    verdicts: Path,
+    labels: Path | None,
+    pack: Path,
+    rejects: Path | None,
+    source_format: str | None,
+    mapping: Path | None,
+    checkpoint: Path | None,
+    checkpoint_every: int,
+    demo: bool,
+    config: Path | None,
+    warn: Callable[[str], None],
+) -> OpenedScoring:
+    """Everything a `rampart score` run needs, resumed from its checkpoint when there is one."""
+    store = CheckpointStore(checkpoint) if checkpoint is not None else None
+    privacy = choose_privacy(demo=demo, config=config, store=store, warn=warn)
+    loaded = load_pack(pack)
+    source = open_source(events, source_format, mapping)
+    resuming = store is not None and store.load() is not None
+    rejects_for_resume(rejects, store)
+    sink = RejectSink(rejects, privacy.scrub_raw, append=resuming)
+    intake = Intake(privacy, sink)
+    specs = list(loaded.features)
+    engine = Engine(
+        loaded.rules,
+        OnlineFeatures(specs),
+        pseudonymize_ip=lambda ip: privacy.pseudonymizer.token("ip", ip),
+    )
+    run = ScoringRun(
+        intake=intake,
+        engine=engine,
+        decisions=decisions,
+        verdicts=verdicts,
+        labels=load_labels(labels) if labels is not None else (),
+        checkpoints=store,
+        checkpoint_every=checkpoint_every,
+        pack_fingerprint=loaded.fingerprint,
+        restore_features=lambda data: OnlineFeatures.restore(specs, data),
+    )
+    return OpenedScoring(run, source, rejects)
+
+
+def count_lines(path: Path) -> int | None:
+    """Lines in a plain file (fast, for a progress bar); None for compressed input."""
+    if path.suffix == ".gz":
+        return None
+    count = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            count += chunk.count(b"\n")
+    return count

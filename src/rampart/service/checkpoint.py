@@ -1,0 +1,93 @@
+"""Checkpoints of a scoring run: a killed run resumes with exactly the decisions it would give.
+
+A checkpoint records, at one consistent point, how many input records were consumed, how many
+labels were applied, the byte length of every output file, and the whole state (intake, engine,
+features). It is written to a temporary file, fsynced and renamed over the previous one, so a
+crash leaves either the old checkpoint or the new one, never half of one. Outputs are fsynced
+before the checkpoint that names their length, and truncated back to it on resume: what was
+written after the last checkpoint is written again, identically, because the engine is
+deterministic.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Final
+
+import msgspec
+
+from rampart.engine import EngineState
+from rampart.ingest.dedupe import DeduperState
+
+CHECKPOINT_FILE: Final = "checkpoint.msgpack"
+SECRET_FILE: Final = "ephemeral-secret"
+
+
+class IntakeCheckpoint(msgspec.Struct, kw_only=True):
+    watermark: float
+    deduper: DeduperState
+    read: int
+    accepted: int
+    invalid: int
+    late: int
+    duplicates: int
+    by_type: dict[str, int]
+
+
+class Checkpoint(msgspec.Struct, kw_only=True):
+    """One consistent point of a run."""
+
+    pack_fingerprint: str
+    records_consumed: int
+    labels_applied: int
+    output_sizes: dict[str, int]
+    intake: IntakeCheckpoint
+    engine: EngineState
+    features: bytes
+
+
+class CheckpointStore:
+    """Reads and atomically writes the checkpoint of one run in its folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / CHECKPOINT_FILE
+
+    def load(self) -> Checkpoint | None:
+        if not self.path.exists():
+            return None
+        return msgspec.msgpack.decode(self.path.read_bytes(), type=Checkpoint)
+
+    def save(self, checkpoint: Checkpoint) -> None:
+        temporary = self.path.with_suffix(".tmp")
+        with temporary.open("wb") as handle:
+            handle.write(msgspec.msgpack.encode(checkpoint))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.path)
+        _fsync_folder(self.folder)
+
+    def ephemeral_secret(self) -> bytes:
+        """A random pseudonymisation key kept with this run's state (when none is configured).
+
+        Pseudonyms must stay stable across a restart of the same run, so the key lives beside
+        the checkpoint (readable by the owner only); it is never used for anything else.
+        """
+        path = self.folder / SECRET_FILE
+        if path.exists():
+            return path.read_bytes()
+        secret = os.urandom(32)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(secret)
+        return secret
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
