@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ from rampart.ingest.rejects import RejectSink
 from rampart.ingest.sources.formats import SOURCE_FORMATS, SourceFormatError, open_source
 from rampart.ingest.sources.mapping import MappingError
 from rampart.learn.evaluate import evaluate_files
+from rampart.learn.html import write_report
 from rampart.learn.report import render
 from rampart.packs import DEFAULT_PACK
 from rampart.service.assemble import OpenedScoring, count_lines, open_scoring
@@ -370,18 +372,48 @@ def evaluate(
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option(help="Where the demo world is written.")] = Path(
+    out: Annotated[Path, typer.Option(help="Where the demo world and Rampart's output go.")] = Path(
         "rampart-demo"
+    ),
+    report: Annotated[Path, typer.Option(help="Folder of the HTML report.")] = Path(
+        "rampart-report"
     ),
     seed: Annotated[int, typer.Option(help="Seed of the demo world.")] = 7,
     preset: Annotated[str, typer.Option(help=f"World size: {', '.join(PRESETS)}.")] = "demo",
     difficulty: Annotated[str, typer.Option(help="easy or hard.")] = "hard",
 ) -> None:
-    """Rampart's main job on the embedded default world: simulate a marketplace under attack."""
+    """Rampart's main job on the embedded default: a simulated marketplace under attack, scored
+    live with the default pack, then the scorecard and a report to look at."""
     summary = _simulate_with_progress(out, seed, preset, difficulty)
     _print_world(summary, out)
-    console.print(
-        "\nNext: [bold]rampart validate[/bold] "
-        f"{out / 'events.jsonl'} · [bold]rampart ingest --demo[/bold] --events "
-        f"{out / 'events.jsonl'} --out {out / 'ingested.jsonl'}"
+    events, labels = out / "events.jsonl", out / "labels.jsonl"
+    decisions, verdicts = out / "decisions.jsonl", out / "verdicts.jsonl"
+    opened = open_scoring(
+        events=events,
+        decisions=decisions,
+        verdicts=verdicts,
+        labels=labels,
+        pack=DEFAULT_PACK,
+        rejects=out / "rejects.jsonl",
+        source_format=None,
+        mapping=None,
+        checkpoint=None,
+        checkpoint_every=50_000,
+        demo=True,
+        config=None,
+        warn=lambda message: errors.print(f"[yellow]{message}"),
     )
+    stats = _score_with_progress(opened, events)
+    _print_scoring(stats, opened, decisions, verdicts)
+    scorecard = evaluate_files(events, decisions, verdicts, labels)
+    console.print(render(scorecard))
+    page = write_report(
+        report,
+        scorecard,
+        decisions,
+        events,
+        verdicts_path=verdicts,
+        world=dataclasses.asdict(summary),
+        title=f"Rampart demo: {preset}/{difficulty} seed {seed}",
+    )
+    console.print(f"\n[bold]Report:[/bold] {page.resolve()}", soft_wrap=True)

@@ -1,0 +1,287 @@
+"""One compiled function per event type: the whole online update for events of that type.
+
+The function reads each key and field the type needs once, into local variables (plain
+attribute paths inline, using what the contract says the type carries; anything else through
+the getters of fields.py), evaluates each distinct filter once, runs the inlined update of every
+group whose lanes the type can match (see compiled.py), reads the other groups, and remembers
+the event's keys for labels on events (see labels.py).
+
+>>> from rampart.features.spec import parse_feature_specs
+>>> from rampart.features.online import OnlineFeatures
+>>> specs, _ = parse_feature_specs([{"name": "n", "agg": "count", "keys": ["user"],
+...     "window": "1h", "where": {"event.type": "account.login", "event.props.success": False}}],
+...     "doc")
+>>> source = OnlineFeatures(specs).source("account.login")
+>>> print(source[: source.index("        else:")])
+def on_event(accepted, ts, now, out):
+    event = accepted.event
+    derived = accepted.derived
+    v0 = get_user(accepted)
+    v1 = event.props.success
+    f0 = v1 in condition_0_0
+    # user 1h: 1 features
+    if v0 is not None:
+        bucket = ts // 60.0
+        lowest = now // 60.0 - 59
+        state = g0_states_get(v0)
+        if not (f0) or bucket < lowest:
+            if state is not None:
+                g0_read(state, now, out)
+<BLANKLINE>
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from types import UnionType
+from typing import TYPE_CHECKING, Annotated, Any, Final, Union, get_args, get_origin, get_type_hints
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from rampart.contract.events import EVENT_CLASSES
+from rampart.features.compiled import (
+    HELPERS,
+    Source,
+    compile_function,
+    group_namespace,
+    read_code,
+    update_code,
+)
+from rampart.features.fields import ENTITY_KINDS, entity_getter, event_getter
+from rampart.features.lanes import Filter
+
+if TYPE_CHECKING:
+    from rampart.features.groups import SpecGroup
+    from rampart.features.labels import LabelledEvents
+    from rampart.ingest.privacy import Accepted
+
+EventFunction = Callable[["Accepted", float, float, dict[str, Any]], None]
+KEY_SEPARATOR: Final = "\x1f"  # joins the parts of a composite key: never inside an id
+GLOBAL_KEY: Final = "*"
+_CLASS_OF: Final = {str(cls.__struct_config__.tag): cls for cls in EVENT_CLASSES}
+# Entity kinds that are plain event paths, read inline like any path rather than through a
+# getter call. A copy of what fields.entity_getter does, kept equal by a test over simulated
+# events (test_feat_dispatch.py); better exported by fields.py.
+PLAIN_ENTITY_PATHS: Final[dict[str, str]] = {
+    "user": "event.user_id",
+    "device": "event.device.id",
+    "ip": "event.ip",
+    "ip24": "event.derived.ip_prefix_narrow",
+    "ip16": "event.derived.ip_prefix_wide",
+    "instrument": "event.props.payment.instrument_id",
+    "address": "event.derived.address_key",
+    "email_domain": "event.derived.email_domain",
+    "phone_prefix": "event.derived.phone_prefix",
+    "session": "event.session_id",
+    "coupon": "event.props.coupon_id",
+    "bin": "event.props.payment.bin",
+    "country": "event.geo.country",
+}
+
+
+def key_name(kinds: tuple[str, ...]) -> str:
+    """How a group's key is named among an event's values: ``device+user``, or ``*``."""
+    return "+".join(kinds) if kinds else GLOBAL_KEY
+
+
+class _Values:
+    """The local variable of each value an event type's function reads, and how it is set."""
+
+    def __init__(self, event_type: str, code: Source, namespace: dict[str, Any]) -> None:
+        self.event_type = event_type
+        self.cls = _CLASS_OF[event_type]
+        self.code = code
+        self.namespace = namespace
+        self.names: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        """The expression of value ``name`` (an entity kind, key name or event path)."""
+        if name == GLOBAL_KEY:
+            return repr(GLOBAL_KEY)
+        if name == "event.type":
+            return repr(self.event_type)
+        if name == "event.ts":
+            return "ts"
+        if name not in self.names:
+            variable = self.names[name] = f"v{len(self.names)}"
+            self._assign(name, variable)
+        return self.names[name]
+
+    def _assign(self, name: str, variable: str) -> None:
+        code = self.code
+        if "+" in name:  # a composite key: every part, or None
+            parts = [self(kind) for kind in name.split("+")]
+            missing = " or ".join(f"{part} is None" for part in parts)
+            joined = f" + {KEY_SEPARATOR!r} + ".join(parts)
+            code.add(f"{variable} = None if {missing} else {joined}")
+        elif name in PLAIN_ENTITY_PATHS:
+            self._assign(PLAIN_ENTITY_PATHS[name], variable)
+        elif name in ENTITY_KINDS:
+            self.namespace[f"get_{name}"] = entity_getter(name)
+            code.add(f"{variable} = get_{name}(accepted)")
+        elif name.startswith("event.derived."):
+            code.add(f"{variable} = derived.{name.rsplit('.', 1)[1]}")
+        else:
+            steps = _attribute_steps(self.cls, name.split(".")[1:])
+            if steps is None:  # computed (event.order.*), or not plain attributes
+                getter = f"get_{variable}"
+                self.namespace[getter] = event_getter(name)
+                code.add(f"{variable} = {getter}(accepted)")
+            elif not steps:
+                code.add(f"{variable} = None  # {self.event_type} does not carry it")
+            else:
+                _attribute_chain(variable, steps, code)
+
+
+def _attribute_chain(variable: str, steps: list[tuple[str, bool]], code: Source) -> None:
+    """``variable = event.<steps>``, None as soon as a step is unset (fields.py semantics).
+
+    A step that is always set (``props``, a required field) needs no check before the next.
+    """
+    expression, opened = "event", 0
+    for position, (step, optional) in enumerate(steps):
+        expression += f".{step}"
+        if optional and position < len(steps) - 1:
+            code.add(f"{variable} = {expression}", f"if {variable} is UNSET:")
+            code.add(f"    {variable} = None", f"elif {variable} is not None:")
+            code.depth += 1
+            opened += 1
+            expression = variable
+    code.add(f"{variable} = {expression}")
+    if steps[-1][1]:
+        code.add(f"if {variable} is UNSET:", f"    {variable} = None")
+    code.depth -= opened
+
+
+def _attribute_steps(cls: type[Any], steps: list[str]) -> list[tuple[str, bool]] | None:
+    """The attribute steps of a path on events of ``cls``, each with whether it may be unset:
+    [] when the path can never be set, None when it is not a chain of struct attributes (then
+    the getter of fields.py reads it)."""
+    current: Any = cls
+    chain = []
+    for position, step in enumerate(steps):
+        if step not in current.__struct_fields__:
+            return []
+        annotation = _hints(current)[step]
+        chain.append((step, _may_be_unset(annotation)))
+        if position < len(steps) - 1:
+            current = _struct_of(annotation)
+            if current is None:
+                return None
+    return chain
+
+
+@cache
+def _hints(cls: type[Any]) -> dict[str, Any]:
+    return get_type_hints(cls, include_extras=True)
+
+
+def _options(annotation: Any) -> tuple[Any, ...]:
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
+
+
+def _may_be_unset(annotation: Any) -> bool:
+    return any(option in (UnsetType, type(None)) for option in _options(annotation))
+
+
+def _struct_of(annotation: Any) -> type[msgspec.Struct] | None:
+    """The one Struct class an annotation allows (besides unset), if any."""
+    structs = [a for a in _options(annotation) if isinstance(a, type) and issubclass(a, msgspec.Struct)]
+    return structs[0] if len(structs) == 1 else None
+
+
+def event_function_source(
+    event_type: str,
+    groups: list[SpecGroup],
+    label_groups: list[SpecGroup],
+    namespace: dict[str, Any],
+) -> str:
+    """The source of the update for events of ``event_type``; fills ``namespace``."""
+    code = Source()
+    code.add("def on_event(accepted, ts, now, out):")
+    code.depth = 1
+    code.add("event = accepted.event", "derived = accepted.derived")
+    values = _Values(event_type, code, namespace)
+    flags: dict[Filter, str] = {}
+
+    def flag_of(conditions: Filter) -> str | None:
+        if not conditions:
+            return None
+        if conditions not in flags:
+            flag = flags[conditions] = f"f{len(flags)}"
+            tests = []
+            for position, (path, allowed) in enumerate(conditions):
+                namespace[f"condition_{flag[1:]}_{position}"] = allowed
+                tests.append(f"{values(path)} in condition_{flag[1:]}_{position}")
+            code.add(f"{flag} = {' and '.join(tests)}")
+        return flags[conditions]
+
+    updates, reads = [], []
+    for number, group in enumerate(groups):
+        lanes = [lane for lane in group.lanes if lane.can_match(event_type)]
+        (updates if lanes else reads).append((number, group))
+    for number, group in updates:
+        prefix = f"g{number}_"
+        namespace.update(group_namespace(group, prefix))
+        key = values(group.key_name)
+        matching = [lane for lane in group.lanes if lane.can_match(event_type)]
+        lane_flags = [(lane, flag_of(lane.conditions)) for lane in matching]
+        block = Source()
+        block.depth = code.depth + (key != repr(GLOBAL_KEY))
+        update_code(group, prefix, key, values, lane_flags, block)
+        code.add(f"# {group.key_name} {group.specs[0].window}: {len(group.specs)} features")
+        if key != repr(GLOBAL_KEY):
+            code.add(f"if {key} is not None:")
+        code.lines += block.lines
+    all_reads = [(f"g{n}_", g) for n, g in reads]
+    all_reads += [(f"l{n}_", g) for n, g in enumerate(label_groups)]
+    for prefix, group in all_reads:
+        namespace.update(group_namespace(group, prefix))
+        key = values(group.key_name)
+        if key == repr(GLOBAL_KEY):
+            code.add(f"state = {prefix}states_get({key})")
+        else:
+            code.add(f"state = {prefix}states_get({key}) if {key} is not None else None")
+        code.add("if state is not None:")
+        code.depth += 1
+        read_code(group, code)
+        code.depth -= 1
+    remembered = []
+    for group in label_groups:
+        (lane,) = group.lanes
+        if not lane.can_match(event_type):
+            remembered.append("None")
+            continue
+        flag = flag_of(lane.conditions)
+        key = values(group.key_name)
+        remembered.append(key if flag is None else f"({key} if {flag} else None)")
+    if any(key != "None" for key in remembered):
+        code.add(f"keys = ({', '.join(remembered)},)")
+        code.add("if keys != NO_KEYS:", "    remember(event.event_id, ts, keys)")
+        code.add("expire(now)")
+    namespace["NO_KEYS"] = (None,) * len(label_groups)
+    return code.text()
+
+
+def compile_event_function(
+    event_type: str,
+    groups: list[SpecGroup],
+    label_groups: list[SpecGroup],
+    labelled: LabelledEvents,
+    distinct_cap: int,
+) -> tuple[EventFunction, str]:
+    """The compiled update for events of ``event_type``, and its source."""
+    namespace: dict[str, Any] = {
+        **HELPERS,
+        "UNSET": UNSET,
+        "CAP": distinct_cap,
+        "remember": labelled.remember,
+        "expire": labelled.expire,
+    }
+    source = event_function_source(event_type, groups, label_groups, namespace)
+    function: EventFunction = compile_function(source, "on_event", event_type, namespace)
+    return function, source

@@ -1,0 +1,62 @@
+"""What a label on an *event* needs: the keys that event had, remembered for a while.
+
+A label names an event by its ``event_id`` and arrives days later; label-fed features are keyed
+by entities (the event's seller, instrument, user). So for every event that passes the filter
+(``where``) of some label-fed feature, the online state remembers ``event_id -> keys``, one key
+per label-fed group (None where the event lacks it).
+
+Bounds: an entry is kept for the longest label-fed window (a lifetime one keeps entries until the
+cap), and at most ``cap`` entries (default 1,000,000; the oldest go first). A label on an event
+that was forgotten is not counted. Give label-fed features a ``where`` on ``event.type``
+(orders, payments) so that only the events worth labelling are remembered.
+
+>>> memory = LabelledEvents(keep_seconds=60.0, cap=2)
+>>> memory.remember("e1", 0.0, ("s1",))
+>>> memory.remember("e2", 30.0, ("s2",))
+>>> memory.keys_of("e1"), memory.keys_of("e3")
+(('s1',), None)
+>>> memory.expire(now=70.0)
+>>> memory.keys_of("e1"), memory.keys_of("e2")
+(None, ('s2',))
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Final
+
+DEFAULT_LABELLED_EVENT_CAP: Final = 1_000_000
+# Entries freed per call: more than the one a call can add, so the memory keeps up.
+_EXPIRE_STEPS: Final = 4
+
+EventKeys = tuple[str | None, ...]
+
+
+class LabelledEvents:
+    """A bounded, time-ordered map from event id to the label-fed keys of its event."""
+
+    def __init__(self, keep_seconds: float | None, cap: int = DEFAULT_LABELLED_EVENT_CAP) -> None:
+        self.keep_seconds = keep_seconds
+        self.cap = cap
+        self.entries: dict[str, EventKeys] = {}
+        self.order: deque[tuple[float, str]] = deque()
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def remember(self, event_id: str, ts: float, keys: EventKeys) -> None:
+        self.entries[event_id] = keys
+        self.order.append((ts, event_id))
+
+    def keys_of(self, event_id: str) -> EventKeys | None:
+        return self.entries.get(event_id)
+
+    def expire(self, now: float) -> None:
+        """Forget a few entries past their time or over the cap (amortised O(1) per event)."""
+        order, entries = self.order, self.entries
+        oldest_kept = float("-inf") if self.keep_seconds is None else now - self.keep_seconds
+        for _ in range(_EXPIRE_STEPS):
+            if not order or (order[0][0] >= oldest_kept and len(entries) <= self.cap):
+                return
+            _, event_id = order.popleft()
+            entries.pop(event_id, None)

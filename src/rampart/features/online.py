@@ -1,0 +1,265 @@
+"""The online feature state: one event in, every feature as of that event out.
+
+>>> from rampart.contract.events import decode_event
+>>> from rampart.ingest.privacy import EventPrivacy
+>>> from rampart.features.spec import parse_feature_specs
+>>> specs, _ = parse_feature_specs([
+...     {"name": "accounts_on_device_24h", "agg": "distinct_count", "keys": ["device"],
+...      "field": "user", "window": "24h"},
+...     {"name": "link_age", "agg": "age", "keys": ["device", "user"], "window": "90d"},
+... ], "doc")
+>>> online = OnlineFeatures(specs)
+>>> def login(user, minute):
+...     raw = ('{"event_id":"e%s%d","type":"account.login","ts":"2026-03-01T10:%02d:00Z",'
+...            '"user_id":"%s","device":{"id":"d1"},"props":{"success":true}}'
+...            % (user, minute, minute, user))
+...     return EventPrivacy.for_demo().protect(decode_event(raw))
+>>> online.update(login("u1", 0))
+{'features.accounts_on_device_24h': 1, 'features.link_age': 0.0}
+>>> online.update(login("u2", 5))
+{'features.accounts_on_device_24h': 2, 'features.link_age': 0.0}
+>>> online.update(login("u1", 9))
+{'features.accounts_on_device_24h': 2, 'features.link_age': 540.0}
+
+How it stays fast: features sharing keys, window, filter and source share one state per key
+(:mod:`rampart.features.groups`); per event type a plan lists the getters, filters and groups
+that event can touch, so each getter and each distinct filter runs once per event, and a group
+the event cannot match (its ``where`` names another type) is only read.
+
+Label-fed features (``source: labels``) count positive labels given to :meth:`apply_label`
+at the label's time (the caller interleaves labels and events by time). A label on an entity
+(``user``, ``seller``, ``device``, ``ip``, ``item``, ``instrument``) counts for features keyed by
+exactly that kind and without a ``where``; an ``ip`` label must carry the same pseudonym events
+do (the caller pseudonymises label ids first). A label on an event counts for the keys that
+event had, if it passed the feature's ``where`` (see :mod:`rampart.features.labels`).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+
+from rampart.contract.events import EVENT_TYPES
+from rampart.contract.outputs import Label
+from rampart.features.compiled import compile_label_update
+from rampart.features.dispatch import (
+    GLOBAL_KEY,
+    KEY_SEPARATOR,
+    EventFunction,
+    compile_event_function,
+    key_name,
+)
+from rampart.features.distinct import DEFAULT_DISTINCT_CAP
+from rampart.features.fields import ENTITY_KINDS, entity_getter
+from rampart.features.groups import SpecGroup, empty_value
+from rampart.features.labels import DEFAULT_LABELLED_EVENT_CAP, LabelledEvents
+from rampart.features.lanes import split_where
+from rampart.features.spec import FeatureSpec
+from rampart.features.windows import KeyState
+from rampart.ingest.privacy import Accepted
+
+
+class FeatureStats(msgspec.Struct, frozen=True, kw_only=True):
+    """How much the online state holds."""
+
+    keys: int
+    keys_by_group: dict[str, int]
+    labelled_events: int
+    memory_bytes: int  # an estimate from sys.getsizeof of the containers and their contents
+    clock: float | None
+
+
+class OnlineFeatures:
+    """Online state for a list of feature specs (validated by ``parse_feature_specs``)."""
+
+    def __init__(
+        self,
+        specs: Iterable[FeatureSpec],
+        *,
+        distinct_cap: int = DEFAULT_DISTINCT_CAP,
+        labelled_event_cap: int = DEFAULT_LABELLED_EVENT_CAP,
+    ) -> None:
+        self.specs = list(specs)
+        self.distinct_cap = distinct_cap
+        self.clock = float("-inf")
+        self.groups: list[SpecGroup] = []
+        self.label_groups: list[SpecGroup] = []
+        self._ratios = [
+            (s.qualified_name, f"features.{s.numerator}", f"features.{s.denominator}")
+            for s in self.specs
+            if s.agg == "ratio"
+        ]
+        self._empty = {s.qualified_name: empty_value(s) for s in self.specs}
+        self._build_groups([s for s in self.specs if s.agg != "ratio"])
+        windows = [s.window_seconds for s in self.specs if s.source == "labels"]
+        keep = None if None in windows else float(max((w or 0 for w in windows), default=0))
+        self.labelled = LabelledEvents(keep, labelled_event_cap)
+        self._label_updates = [compile_label_update(group) for group in self.label_groups]
+        self._on_event: dict[str, EventFunction] = {}
+        self._sources: dict[str, str] = {}
+        for event_type in EVENT_TYPES:
+            function, source = compile_event_function(
+                event_type, self.groups, self.label_groups, self.labelled, distinct_cap
+            )
+            self._on_event[event_type] = function
+            self._sources[event_type] = source
+
+    def _build_groups(self, specs: list[FeatureSpec]) -> None:
+        """Event features group by keys and window; label-fed ones also by filter and area."""
+        by_signature: dict[tuple[Any, ...], list[FeatureSpec]] = {}
+        for spec in specs:
+            signature: tuple[Any, ...] = (tuple(sorted(spec.keys)), spec.window_seconds)
+            if spec.source == "labels":
+                signature += ("labels", split_where(spec.where), spec.label_area)
+            by_signature.setdefault(signature, []).append(spec)
+        for (kinds, *_), members in by_signature.items():
+            group = SpecGroup(members, kinds, key_name(kinds), self.distinct_cap)
+            (self.label_groups if members[0].source == "labels" else self.groups).append(group)
+
+    def source(self, event_type: str) -> str:
+        """The generated update for events of ``event_type`` (see dispatch.py)."""
+        return self._sources[event_type]
+
+    # --- per event -------------------------------------------------------------------------
+
+    def update(self, accepted: Accepted) -> dict[str, Any]:
+        """Apply one accepted event, then return every feature as of it (``features.<name>``)."""
+        event = accepted.event
+        ts = event.ts.timestamp()
+        now = self.clock
+        if ts > now:
+            now = self.clock = ts
+        out = self._empty.copy()
+        self._on_event[event.type](accepted, ts, now, out)
+        if self._ratios:
+            _ratios(self._ratios, out)
+        return out
+
+    def read(self, accepted: Accepted) -> dict[str, Any]:
+        """Every feature for this event's keys as of its time, without applying it (what-if)."""
+        now = max(self.clock, accepted.event.ts.timestamp())
+        kinds = {kind: entity_getter(kind)(accepted) for kind in ENTITY_KINDS}
+        out = self._empty.copy()
+        for group in (*self.groups, *self.label_groups):
+            parts = [kinds[kind] for kind in group.kinds]
+            if None not in parts:
+                group.peek(KEY_SEPARATOR.join(parts) if parts else GLOBAL_KEY, now, out)
+        if self._ratios:
+            _ratios(self._ratios, out)
+        return out
+
+    def apply_label(self, label: Label, ts: float) -> None:
+        """Count a positive label at ``ts`` (epoch seconds) for the label-fed features it fits."""
+        now = self.clock
+        if ts > now:
+            now = self.clock = ts
+        self.labelled.expire(now)
+        if label.label != 1:
+            return
+        event_keys = None
+        if label.entity_type == "event":
+            event_keys = self.labelled.keys_of(label.entity_id)
+            if event_keys is None:
+                return
+        scratch: dict[str, Any] = {}
+        for position, group in enumerate(self.label_groups):
+            if group.label_area is not None and label.area != group.label_area:
+                continue
+            (lane,) = group.lanes
+            if event_keys is not None:
+                key = event_keys[position]
+            elif lane.types is not None or lane.conditions:
+                continue  # a filter on events cannot hold for a label on an entity
+            elif group.kinds == (label.entity_type,):
+                key = label.entity_id
+            elif not group.kinds:
+                key = GLOBAL_KEY
+            else:
+                continue
+            if key is not None:
+                self._label_updates[position](key, ts, now, scratch)
+
+    # --- state as a whole ------------------------------------------------------------------
+
+    def stats(self) -> FeatureStats:
+        """Keys held per group and an estimate of the memory they take (O(state) to compute)."""
+        keys_by_group = {}
+        memory = 0
+        for group in (*self.groups, *self.label_groups):
+            keys_by_group[describe(group)] = len(group.states)
+            memory += sys.getsizeof(group.states) + _deque_bytes(len(group.expiry))
+            for key, state in group.states.items():
+                memory += sys.getsizeof(key) + state_bytes(state)
+        labelled = self.labelled
+        memory += sys.getsizeof(labelled.entries) + _deque_bytes(len(labelled.order))
+        for event_id, keys in labelled.entries.items():
+            memory += sys.getsizeof(event_id) + sys.getsizeof(keys) + 64  # + the order entry
+        return FeatureStats(
+            keys=sum(keys_by_group.values()),
+            keys_by_group=keys_by_group,
+            labelled_events=len(labelled),
+            memory_bytes=memory,
+            clock=None if self.clock == float("-inf") else self.clock,
+        )
+
+    def snapshot(self) -> bytes:
+        """All live state as compact msgpack (see :mod:`rampart.features.snapshot`)."""
+        from rampart.features.snapshot import encode_state
+
+        return encode_state(self)
+
+    @classmethod
+    def restore(
+        cls,
+        specs: Iterable[FeatureSpec],
+        data: bytes,
+        *,
+        distinct_cap: int = DEFAULT_DISTINCT_CAP,
+        labelled_event_cap: int = DEFAULT_LABELLED_EVENT_CAP,
+    ) -> OnlineFeatures:
+        """The state a snapshot holds; ``specs`` must be the ones it was taken with."""
+        from rampart.features.snapshot import decode_state
+
+        online = cls(specs, distinct_cap=distinct_cap, labelled_event_cap=labelled_event_cap)
+        decode_state(online, data)
+        return online
+
+
+def describe(group: SpecGroup) -> str:
+    """A readable name for a group: ``device+user 24h`` (``labels:<area>`` and filter if fed so)."""
+    first = group.specs[0]
+    parts = [group.key_name, first.window]
+    if first.source == "labels":
+        parts += [f"labels:{first.label_area or 'any'}", f"where {first.where}"]
+    return " ".join(parts)
+
+
+def state_bytes(state: KeyState) -> int:
+    """Estimated bytes one key's state takes (containers and the numbers they hold)."""
+    size = sys.getsizeof(state) + _list_bytes(state.ids) + _list_bytes(state.rows)
+    size += _list_bytes(state.totals) + _list_bytes(state.recency)
+    for queue in state.queues or ():
+        size += _list_bytes(queue)
+    for members in state.members or ():
+        size += sys.getsizeof(members) + sum(sys.getsizeof(m) + 24 for m in members)
+    if state.latest is not None:
+        size += _list_bytes(state.latest)
+    return size
+
+
+def _list_bytes(values: list[Any]) -> int:
+    # Small ints are shared by CPython; floats and large numbers take 24-32 bytes each.
+    return sys.getsizeof(values) + sum(24 for v in values if isinstance(v, float))
+
+
+def _deque_bytes(length: int) -> int:
+    return 624 + length * (8 + 56)  # deque blocks + a (bucket, key) tuple per entry
+
+
+def _ratios(ratios: list[tuple[str, str, str]], out: dict[str, Any]) -> None:
+    for name, numerator, denominator in ratios:
+        top, bottom = out[numerator], out[denominator]
+        out[name] = top / bottom if bottom and top is not None else None
