@@ -417,3 +417,7 @@ def demo(
         title=f"Rampart demo: {preset}/{difficulty} seed {seed}",
     )
     console.print(f"\n[bold]Report:[/bold] {page.resolve()}", soft_wrap=True)
+
+
+if __name__ == "__main__":
+    app()
