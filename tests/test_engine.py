@@ -94,7 +94,9 @@ def test_a_resent_event_returns_the_stored_decision_and_changes_nothing(engine: 
     assert again.duplicate
     assert again.decision == engine.process(_accept(_signup("e1", "2026-03-01T10:00:00Z"))).decision
     # Had the re-sent e1 counted, the device would hold two signups already.
-    state = engine.features.read(_accept(_signup("probe", "2026-03-01T10:01:00Z")))
+    features = engine.features
+    assert isinstance(features, OnlineFeatures)
+    state = features.read(_accept(_signup("probe", "2026-03-01T10:01:00Z")))
     assert state["features.device_signups_30d"] == 1  # e1 once; a read leaves the probe out
 
 

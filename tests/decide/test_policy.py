@@ -8,18 +8,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rampart.contract.outputs import AREAS
-from rampart.decide.policy import Policy, Signal, Thresholds
+from rampart.contract.outputs import AREAS, Area
+from rampart.decide.policy import Policy, Signal, SignalAction, SignalMode, Thresholds
 
 
-def _signal(name: str, action: str = "review", weight: float = 0.6, **kw: object) -> Signal:
-    return Signal(
-        name=name,
-        areas=kw.pop("areas", ("brushing",)),
-        action=action,  # type: ignore[arg-type]
-        weight=weight,
-        **kw,
-    )  # type: ignore[arg-type]
+def _signal(
+    name: str,
+    action: SignalAction = "review",
+    weight: float = 0.6,
+    *,
+    areas: tuple[Area, ...] = ("brushing",),
+    mode: SignalMode = "live",
+) -> Signal:
+    return Signal(name=name, areas=areas, action=action, weight=weight, mode=mode)
 
 
 def test_no_signal_allows() -> None:
@@ -73,7 +74,7 @@ def test_score_only_signals_add_up_to_a_threshold() -> None:
         st.tuples(st.sampled_from(AREAS), st.floats(0, 1, allow_nan=False)), min_size=1, max_size=8
     )
 )
-def test_area_scores_match_noisy_or(signals: list[tuple[str, float]]) -> None:
+def test_area_scores_match_noisy_or(signals: list[tuple[Area, float]]) -> None:
     decision = Policy(precision=12).decide(
         "e", [_signal(f"rule:{n}", "score", w, areas=(a,)) for n, (a, w) in enumerate(signals)]
     )

@@ -69,5 +69,7 @@ def test_state_round_trip_carries_on_identically() -> None:
     second = EventIdDeduper(horizon_s=100.0, bucket_s=10.0)
     second.load_state(first.state())
     later = [(f"e{n}", float(150 + n)) for n in range(0, 60, 2)]
-    assert [first.seen_before(i, t) for i, t in later] == [second.seen_before(i, t) for i, t in later]
+    assert [first.seen_before(i, t) for i, t in later] == [
+        second.seen_before(i, t) for i, t in later
+    ]
     assert len(first) == len(second)

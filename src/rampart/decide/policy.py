@@ -52,10 +52,14 @@ class Thresholds(msgspec.Struct, frozen=True, kw_only=True):
         >>> Thresholds(challenge=0.5, block=0.9).action_for(0.6)
         'challenge'
         """
-        for action in ("block", "review", "challenge"):
-            bound = getattr(self, action)
+        ladder: tuple[tuple[Action, float | None], ...] = (
+            ("block", self.block),
+            ("review", self.review),
+            ("challenge", self.challenge),
+        )
+        for action, bound in ladder:
             if bound is not None and score >= bound:
-                return action  # type: ignore[return-value]
+                return action
         return "allow"
 
 

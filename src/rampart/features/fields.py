@@ -10,7 +10,8 @@ Paths:
 - ``event.props.<field>`` for every scalar props field of any type (``success`` is read from a
   login or a payment alike), ``event.props.payment.*`` and ``event.props.shipping_address.country``;
 - ``event.order.*``: figures computed from an order's items (count, quantity, depth of discount);
-- ``event.derived.*``: the non-identifying fields of ingest (see :class:`rampart.ingest.privacy.Derived`).
+- ``event.derived.*``: the non-identifying fields of ingest
+  (see :class:`rampart.ingest.privacy.Derived`).
 
 >>> from rampart.contract.events import decode_event
 >>> from rampart.ingest.privacy import EventPrivacy
@@ -170,9 +171,11 @@ _ORDER_FIGURES: Final[dict[str, tuple[ValueType, Getter]]] = {
     "discount_share": ("float", _discount_share),
     "coupon_count": (
         "int",
-        lambda a: len(a.event.props.coupon_ids or ())
-        if isinstance(a.event, OrderCreated) and a.event.props.coupon_ids is not UNSET
-        else (0 if isinstance(a.event, OrderCreated) else None),
+        lambda a: (
+            len(a.event.props.coupon_ids or ())
+            if isinstance(a.event, OrderCreated) and a.event.props.coupon_ids is not UNSET
+            else (0 if isinstance(a.event, OrderCreated) else None)
+        ),
     ),
 }
 
