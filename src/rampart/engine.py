@@ -27,8 +27,10 @@ DEFAULT_DECISION_MEMORY: Final = 200_000
 
 
 class VerdictSpec(Protocol):
-    entity: EntityType
-    action: VerdictAction
+    @property
+    def entities(self) -> tuple[EntityType, ...]: ...
+    @property
+    def action(self) -> VerdictAction: ...
 
 
 class EngineRule(Protocol):
@@ -71,7 +73,7 @@ class _Prepared(NamedTuple):
     rule: EngineRule
     signal: Signal
     evaluate: Callable[[Mapping[str, Any]], bool | None]
-    verdict_entity: EntityType | None
+    verdict_entities: tuple[EntityType, ...]
     verdict_action: VerdictAction
 
 
@@ -113,9 +115,9 @@ class Engine:
         ]
         self._score_names = [p for p in sorted(paths) if p.startswith("scores.")]
         self._verdict_getters = {
-            prepared.verdict_entity: _verdict_entity_getter(prepared.verdict_entity)
+            entity: _verdict_entity_getter(entity)
             for prepared in self._prepared
-            if prepared.verdict_entity is not None
+            for entity in prepared.verdict_entities
         }
         self._flagged: set[tuple[str, str, str]] = set()
         self._decisions: OrderedDict[str, Decision] = OrderedDict()
@@ -136,7 +138,7 @@ class Engine:
             rule=rule,
             signal=signal,
             evaluate=rule.evaluate,
-            verdict_entity=verdict.entity if verdict is not None else None,
+            verdict_entities=verdict.entities if verdict is not None else (),
             verdict_action=verdict.action if verdict is not None else "review",
         )
 
@@ -161,7 +163,7 @@ class Engine:
         for prepared in self._prepared:
             if prepared.evaluate(row) is True:
                 signals.append(prepared.signal)
-                if prepared.verdict_entity is not None and prepared.signal.mode == "live":
+                if prepared.verdict_entities and prepared.signal.mode == "live":
                     verdicts.extend(self._flag(prepared, accepted))
         decision = self.policy.decide(event.event_id, signals)
         self._remember(event.event_id, decision)
@@ -177,28 +179,28 @@ class Engine:
         self.features.apply_label(label, ts.timestamp())
 
     def _flag(self, prepared: _Prepared, accepted: Accepted) -> list[Verdict]:
-        entity = prepared.verdict_entity
-        assert entity is not None
-        entity_id = self._verdict_getters[entity](accepted)
-        if not entity_id:
-            return []
         found = []
-        for area in prepared.signal.areas:
-            key = (entity, entity_id, area)
-            if key in self._flagged:
+        for entity in prepared.verdict_entities:
+            entity_id = self._verdict_getters[entity](accepted)
+            if not entity_id:
                 continue
-            self._flagged.add(key)
-            found.append(
-                Verdict(
-                    entity_type=entity,
-                    entity_id=entity_id,
-                    area=area,
-                    score=prepared.signal.weight,
-                    action=prepared.verdict_action,
-                    found_at=accepted.event.ts,
-                    evidence=[prepared.signal.name, f"event:{accepted.event.event_id}"],
+            for area in prepared.signal.areas:
+                key = (entity, entity_id, area)
+                if key in self._flagged:
+                    continue
+                self._flagged.add(key)
+                found.append(
+                    Verdict(
+                        entity_type=entity,
+                        entity_id=entity_id,
+                        area=area,
+                        # A verdict's confidence is the rule's, even when the rule only scores.
+                        score=max(prepared.signal.weight, 0.5),
+                        action=prepared.verdict_action,
+                        found_at=accepted.event.ts,
+                        evidence=[prepared.signal.name, f"event:{accepted.event.event_id}"],
+                    )
                 )
-            )
         return found
 
     def _remember(self, event_id: str, decision: Decision) -> None:
@@ -219,4 +221,3 @@ class Engine:
         decode = msgspec.json.Decoder(Decision).decode
         self._flagged = {tuple(item) for item in state.flagged}  # type: ignore[misc]
         self._decisions = OrderedDict((k, decode(v)) for k, v in state.decisions)
-

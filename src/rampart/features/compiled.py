@@ -135,14 +135,16 @@ def reads_code(group: SpecGroup, code: Source) -> None:
         )
 
 
-def read_code(group: SpecGroup, code: Source) -> None:
+def read_code(group: SpecGroup, code: Source, *, lowest_known: bool = False) -> None:
     """Statements reading an existing ``state`` at clock ``now`` into ``out``.
 
     Buckets that left the window are dropped; a forgotten key writes nothing (``out`` holds
     every feature's empty value already).
     """
     width, span = group.geometry
-    code.add(f"lowest = now // {width!r} - {span - 1}", "ids = state.ids")
+    if not lowest_known:
+        code.add(f"lowest = now // {width!r} - {span - 1}")
+    code.add("ids = state.ids")
     code.add("if ids[-1] >= lowest:")
     code.depth += 1
     code.add("if ids[0] < lowest:", f"    evict(state, lowest, {group.slots})")
@@ -197,7 +199,7 @@ def update_code(
         skip = f"not ({' or '.join(str(flag) for flag in flags)}) or {skip}"
     code.add(f"if {skip}:", "    if state is not None:")
     code.depth += 2
-    read_code(group, code)
+    read_code(group, code, lowest_known=True)
     code.depth -= 2
     code.add("else:")
     code.depth += 1
@@ -251,4 +253,6 @@ def _lane_code(group: SpecGroup, prefix: str, lane: Lane, value_of: ValueOf, cod
     for index, field in lane.latest_fields:
         code.add(f"value = {value_of(field)}")
         code.add(f"if value is not None and ts >= state.latest[{2 * index + 1}]:")
-        code.add(f"    state.latest[{2 * index}] = value", f"    state.latest[{2 * index + 1}] = ts")
+        code.add(
+            f"    state.latest[{2 * index}] = value", f"    state.latest[{2 * index + 1}] = ts"
+        )

@@ -16,7 +16,7 @@ the event's keys for labels on events (see labels.py).
 def on_event(accepted, ts, now, out):
     event = accepted.event
     derived = accepted.derived
-    v0 = get_user(accepted)
+    v0 = event.user_id
     v1 = event.props.success
     f0 = v1 in condition_0_0
     # user 1h: 1 features
@@ -26,7 +26,12 @@ def on_event(accepted, ts, now, out):
         state = g0_states_get(v0)
         if not (f0) or bucket < lowest:
             if state is not None:
-                g0_read(state, now, out)
+                ids = state.ids
+                if ids[-1] >= lowest:
+                    if ids[0] < lowest:
+                        evict(state, lowest, 1)
+                    totals = state.totals
+                    out['features.n'] = totals[0]
 <BLANKLINE>
 """
 
@@ -50,6 +55,7 @@ from rampart.features.compiled import (
     update_code,
 )
 from rampart.features.fields import ENTITY_KINDS, entity_getter, event_getter
+from rampart.features.labels import LABELLED_EVENT_TYPES
 from rampart.features.lanes import Filter
 
 if TYPE_CHECKING:
@@ -124,7 +130,8 @@ class _Values:
         elif name.startswith("event.derived."):
             code.add(f"{variable} = derived.{name.rsplit('.', 1)[1]}")
         else:
-            steps = _attribute_steps(self.cls, name.split(".")[1:])
+            computed = name.startswith("event.order.")  # figures fields.py computes
+            steps = None if computed else _attribute_steps(self.cls, name.split(".")[1:])
             if steps is None:  # computed (event.order.*), or not plain attributes
                 getter = f"get_{variable}"
                 self.namespace[getter] = event_getter(name)
@@ -190,7 +197,9 @@ def _may_be_unset(annotation: Any) -> bool:
 
 def _struct_of(annotation: Any) -> type[msgspec.Struct] | None:
     """The one Struct class an annotation allows (besides unset), if any."""
-    structs = [a for a in _options(annotation) if isinstance(a, type) and issubclass(a, msgspec.Struct)]
+    structs = [
+        a for a in _options(annotation) if isinstance(a, type) and issubclass(a, msgspec.Struct)
+    ]
     return structs[0] if len(structs) == 1 else None
 
 
@@ -253,7 +262,8 @@ def event_function_source(
     remembered = []
     for group in label_groups:
         (lane,) = group.lanes
-        if not lane.can_match(event_type):
+        default = lane.types is None and event_type not in LABELLED_EVENT_TYPES
+        if default or not lane.can_match(event_type):
             remembered.append("None")
             continue
         flag = flag_of(lane.conditions)
@@ -285,3 +295,20 @@ def compile_event_function(
     source = event_function_source(event_type, groups, label_groups, namespace)
     function: EventFunction = compile_function(source, "on_event", event_type, namespace)
     return function, source
+
+
+def compile_values(event_type: str, names: list[str]) -> Callable[[Accepted], dict[str, Any]]:
+    """A function reading ``names`` (entity kinds, key names, event paths) from events of
+    ``event_type`` exactly as the compiled updates do (for what-if reads and for tests)."""
+    code = Source()
+    code.add("def values_of(accepted):")
+    code.depth = 1
+    code.add("event = accepted.event", "derived = accepted.derived", "ts = event.ts.timestamp()")
+    namespace: dict[str, Any] = {"UNSET": UNSET}
+    values = _Values(event_type, code, namespace)
+    expressions = {name: values(name) for name in names}
+    code.add("return {" + ", ".join(f"{n!r}: {e}" for n, e in expressions.items()) + "}")
+    function: Callable[[Accepted], dict[str, Any]] = compile_function(
+        code.text(), "values_of", event_type, namespace
+    )
+    return function

@@ -5,10 +5,15 @@ by entities (the event's seller, instrument, user). So for every event that pass
 (``where``) of some label-fed feature, the online state remembers ``event_id -> keys``, one key
 per label-fed group (None where the event lacks it).
 
+Which events: those of the types a label-fed feature's ``where`` names in ``event.type``; a
+feature whose ``where`` names no type remembers only :data:`LABELLED_EVENT_TYPES` (orders,
+payments and refunds: the events that chargebacks and reviews label). Entity labels are not
+affected: they need no memory.
+
 Bounds: an entry is kept for the longest label-fed window (a lifetime one keeps entries until the
 cap), and at most ``cap`` entries (default 1,000,000; the oldest go first). A label on an event
 that was forgotten is not counted. Give label-fed features a ``where`` on ``event.type``
-(orders, payments) so that only the events worth labelling are remembered.
+(orders, payments) to say which events are worth remembering.
 
 >>> memory = LabelledEvents(keep_seconds=60.0, cap=2)
 >>> memory.remember("e1", 0.0, ("s1",))
@@ -26,6 +31,7 @@ from collections import deque
 from typing import Final
 
 DEFAULT_LABELLED_EVENT_CAP: Final = 1_000_000
+LABELLED_EVENT_TYPES: Final = frozenset({"order.created", "payment.attempt", "refund.requested"})
 # Entries freed per call: more than the one a call can add, so the memory keeps up.
 _EXPIRE_STEPS: Final = 4
 

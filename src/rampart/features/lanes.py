@@ -82,8 +82,11 @@ class Layout:
             lanes.setdefault(split_where(spec.where), []).append(spec)
         for lane_specs in lanes.values():
             self._add_lane(lane_specs)
-        timed = {p for reads in (self.age_reads, self.first_seen_reads, self.since_last_reads)
-                 for _, p in reads}
+        timed = {
+            p
+            for reads in (self.age_reads, self.first_seen_reads, self.since_last_reads)
+            for _, p in reads
+        }
         for lane in self.lanes:
             lane.tracks_recency = bool(
                 lane.position in timed or lane.distinct_fields or lane.latest_fields

@@ -47,13 +47,12 @@ from rampart.contract.outputs import Label
 from rampart.features.compiled import compile_label_update
 from rampart.features.dispatch import (
     GLOBAL_KEY,
-    KEY_SEPARATOR,
     EventFunction,
     compile_event_function,
+    compile_values,
     key_name,
 )
 from rampart.features.distinct import DEFAULT_DISTINCT_CAP
-from rampart.features.fields import ENTITY_KINDS, entity_getter
 from rampart.features.groups import SpecGroup, empty_value
 from rampart.features.labels import DEFAULT_LABELLED_EVENT_CAP, LabelledEvents
 from rampart.features.lanes import split_where
@@ -98,6 +97,8 @@ class OnlineFeatures:
         keep = None if None in windows else float(max((w or 0 for w in windows), default=0))
         self.labelled = LabelledEvents(keep, labelled_event_cap)
         self._label_updates = [compile_label_update(group) for group in self.label_groups]
+        key_names = sorted({group.key_name for group in (*self.groups, *self.label_groups)})
+        self._keys_of = {t: compile_values(t, key_names) for t in EVENT_TYPES}
         self._on_event: dict[str, EventFunction] = {}
         self._sources: dict[str, str] = {}
         for event_type in EVENT_TYPES:
@@ -141,12 +142,12 @@ class OnlineFeatures:
     def read(self, accepted: Accepted) -> dict[str, Any]:
         """Every feature for this event's keys as of its time, without applying it (what-if)."""
         now = max(self.clock, accepted.event.ts.timestamp())
-        kinds = {kind: entity_getter(kind)(accepted) for kind in ENTITY_KINDS}
+        keys = self._keys_of[accepted.event.type](accepted)
         out = self._empty.copy()
         for group in (*self.groups, *self.label_groups):
-            parts = [kinds[kind] for kind in group.kinds]
-            if None not in parts:
-                group.peek(KEY_SEPARATOR.join(parts) if parts else GLOBAL_KEY, now, out)
+            key = keys[group.key_name]
+            if key is not None:
+                group.peek(key, now, out)
         if self._ratios:
             _ratios(self._ratios, out)
         return out

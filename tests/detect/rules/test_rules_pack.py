@@ -93,7 +93,7 @@ def test_loads_a_pack(pack_dir: Path) -> None:
     assert burst.areas == ("scalper", "deal_hunter")
     assert (burst.action, burst.weight, burst.mode, burst.version) == ("review", 0.6, "live", 3)
     assert (burst.owner, burst.description) == ("scalper-team", "many orders in an hour")
-    assert burst.verdict == RuleVerdict("user", "limit")
+    assert burst.verdict == RuleVerdict(("user",), "limit")
     assert (burst.file, burst.line) == ("areas/scalper.yml", 2)
     assert burst.paths == {"event.type", "features.user_orders_1h"}
     row = {"event.type": "order.created", "features.user_orders_1h": 5}

@@ -15,7 +15,8 @@ optional ``pack.yaml`` at the top holds ``name``, ``version`` and ``description`
       description: big first order from a device seen for under an hour
       owner: ato-team
       version: 3                               # int or str
-      verdict: {entity: device, action: review}  # optional: flag this entity of the event
+      verdict: {entity: device, action: review}  # optional: flag this entity (or a list of
+                                                 # them, e.g. [device, ip]) of the event
 
 ``allow`` marks an allow-list rule that wins over everything; ``score`` only contributes weight
 to its areas. ``weight`` is required except for ``allow`` rules. A rule left without a ``mode``
@@ -270,16 +271,26 @@ class _FileReader:
             self.fail("verdict: must be a mapping {entity: ..., action: ...}", node, rule=rule)
             return None
         self.unknown_keys(node, ("entity", "action"), rule)
+        # ``entity`` is one entity type or a list of them.
+        entity = value.get("entity")
+        entities = entity if isinstance(entity, list) and entity else [entity]
+        checks: list[tuple[str, Any, tuple[str, ...]]] = [
+            ("entity", e, ENTITY_TYPES) for e in entities
+        ]
+        checks.append(("action", value.get("action"), VERDICT_ACTIONS))
         ok = True
-        for key, choices in (("entity", ENTITY_TYPES), ("action", VERDICT_ACTIONS)):
-            if value.get(key) not in choices:
+        for key, given, choices in checks:
+            if given not in choices:
                 ok = False
-                message = f"verdict: {key} {value.get(key)!r} is not one of {', '.join(choices)}"
-                suggestion = closest(str(value.get(key)), choices)
+                message = f"verdict: {key} {given!r} is not one of {', '.join(choices)}"
+                suggestion = closest(str(given), choices)
                 self.fail(message, node, rule=rule, suggestion=suggestion)
         if not ok:
             return None
-        return RuleVerdict(cast(EntityType, value["entity"]), cast(VerdictAction, value["action"]))
+        return RuleVerdict(
+            tuple(cast(EntityType, e) for e in dict.fromkeys(entities)),
+            cast(VerdictAction, value["action"]),
+        )
 
     def features(
         self, data: Any, node: yaml.Node

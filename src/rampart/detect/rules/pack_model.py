@@ -24,11 +24,15 @@ Mode = Literal["live", "shadow", "off"]
 RuleAction = Literal["allow", "challenge", "review", "block", "score"]
 
 
-@dataclass(slots=True)  # not frozen: the engine's VerdictSpec protocol has plain attributes
+@dataclass(frozen=True, slots=True)
 class RuleVerdict:
-    """When the rule hits, flag this entity of the event in each of the rule's areas."""
+    """When the rule hits, flag these entities of the event in each of the rule's areas.
 
-    entity: EntityType
+    A rule names the entities its evidence is about: a takeover rule flags the attacker's
+    device and address, not the victim's account the event belongs to.
+    """
+
+    entities: tuple[EntityType, ...]
     action: VerdictAction
 
 
