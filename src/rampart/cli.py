@@ -301,6 +301,9 @@ def score(
     ] = None,
 ) -> None:
     """Score events in order: one decision per valid event, entity verdicts as they are found."""
+    for path in (events, labels):
+        if path is not None and not path.is_file():
+            raise _fail(f"{path} does not exist")
     try:
         run = open_scoring(
             events=events,

@@ -229,7 +229,8 @@ def event_function_source(
             code.add(f"{flag} = {' and '.join(tests)}")
         return flags[conditions]
 
-    updates, reads = [], []
+    updates: list[tuple[int, SpecGroup]] = []
+    reads: list[tuple[int, SpecGroup]] = []
     for number, group in enumerate(groups):
         lanes = [lane for lane in group.lanes if lane.can_match(event_type)]
         (updates if lanes else reads).append((number, group))

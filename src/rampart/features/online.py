@@ -21,10 +21,15 @@
 >>> online.update(login("u1", 9))
 {'features.accounts_on_device_24h': 2, 'features.link_age': 540.0}
 
-How it stays fast: features sharing keys, window, filter and source share one state per key
-(:mod:`rampart.features.groups`); per event type a plan lists the getters, filters and groups
-that event can touch, so each getter and each distinct filter runs once per event, and a group
-the event cannot match (its ``where`` names another type) is only read.
+The clock is event time: the latest event (or label) time seen, never the wall clock. What each
+aggregation includes "as of this event" is in spec.py; windows and their edge in windows.py;
+distinct counts beyond their cap in distinct.py; forgetting and sweeping in groups.py.
+
+How it stays fast: features sharing keys and window share one state per key, each filter a lane
+in it (:mod:`rampart.features.groups`, :mod:`rampart.features.lanes`); per event type one
+compiled function reads each key and field once, evaluates each distinct filter once, updates
+the groups the type can match and reads the others (:mod:`rampart.features.dispatch`).
+:meth:`OnlineFeatures.source` shows that function.
 
 Label-fed features (``source: labels``) count positive labels given to :meth:`apply_label`
 at the label's time (the caller interleaves labels and events by time). A label on an entity
