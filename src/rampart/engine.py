@@ -50,6 +50,8 @@ class EngineRule(Protocol):
     def verdict(self) -> VerdictSpec | None: ...
     @property
     def paths(self) -> frozenset[str]: ...
+    @property
+    def event_types(self) -> frozenset[str] | None: ...
     def evaluate(self, row: Mapping[str, Any]) -> bool | None: ...
 
 
@@ -86,6 +88,25 @@ def _verdict_entity_getter(entity: EntityType) -> Callable[[Accepted], str | Non
     return entity_getter(kind[entity])
 
 
+class _Plan(NamedTuple):
+    """What to compute for one event type: only the rules that can hit it, and what they read."""
+
+    rules: tuple[_Prepared, ...]
+    getters: tuple[tuple[str, Getter], ...]
+    score_names: tuple[str, ...]
+
+
+def _plan(rules: Sequence[_Prepared]) -> _Plan:
+    paths = set().union(*(prepared.rule.paths for prepared in rules))
+    return _Plan(
+        rules=tuple(rules),
+        getters=tuple(
+            (path, event_getter(path)) for path in sorted(paths) if path.startswith("event.")
+        ),
+        score_names=tuple(p for p in sorted(paths) if p.startswith("scores.")),
+    )
+
+
 class EngineState(msgspec.Struct, kw_only=True):
     """What the engine itself keeps between events (the features keep their own)."""
 
@@ -109,11 +130,20 @@ class Engine:
         self.features = features
         self._pseudonymize_ip = pseudonymize_ip
         self._prepared = [self._prepare(rule) for rule in rules if rule.mode != "off"]
-        paths = set().union(*(rule.rule.paths for rule in self._prepared))
-        self._event_getters: list[tuple[str, Getter]] = [
-            (path, event_getter(path)) for path in sorted(paths) if path.startswith("event.")
-        ]
-        self._score_names = [p for p in sorted(paths) if p.startswith("scores.")]
+        # Most rules hold to one or two event types: evaluate only those that can hit.
+        unrestricted = [p for p in self._prepared if p.rule.event_types is None]
+        self._fallback = _plan(unrestricted)
+        types = {t for p in self._prepared for t in (p.rule.event_types or ())}
+        self._plans = {
+            kind: _plan(
+                [
+                    p
+                    for p in self._prepared
+                    if p.rule.event_types is None or kind in p.rule.event_types
+                ]
+            )
+            for kind in types
+        }
         self._verdict_getters = {
             entity: _verdict_entity_getter(entity)
             for prepared in self._prepared
@@ -144,10 +174,14 @@ class Engine:
 
     def row(self, accepted: Accepted, features: Mapping[str, Any]) -> dict[str, Any]:
         """The flat view the rules read: the event paths they use, the features, the scores."""
+        return self._row(self._plans.get(accepted.event.type, self._fallback), accepted, features)
+
+    @staticmethod
+    def _row(plan: _Plan, accepted: Accepted, features: Mapping[str, Any]) -> dict[str, Any]:
         row = dict(features)
-        for path, get in self._event_getters:
+        for path, get in plan.getters:
             row[path] = get(accepted)
-        for name in self._score_names:
+        for name in plan.score_names:
             row[name] = None
         return row
 
@@ -157,10 +191,11 @@ class Engine:
         stored = self._decisions.get(event.event_id)
         if stored is not None:
             return Scored(stored, [], duplicate=True)
-        row = self.row(accepted, self.features.update(accepted))
+        plan = self._plans.get(event.type, self._fallback)
+        row = self._row(plan, accepted, self.features.update(accepted))
         signals: list[Signal] = []
         verdicts: list[Verdict] = []
-        for prepared in self._prepared:
+        for prepared in plan.rules:
             if prepared.evaluate(row) is True:
                 signals.append(prepared.signal)
                 if prepared.verdict_entities and prepared.signal.mode == "live":

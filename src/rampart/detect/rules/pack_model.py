@@ -17,6 +17,7 @@ from rampart.contract.outputs import Area, EntityType, VerdictAction
 from rampart.detect.rules.compile_python import Evaluator, Row
 from rampart.detect.rules.expression import Expression
 from rampart.detect.rules.lists import ListStore
+from rampart.detect.rules.prefilter import event_types
 from rampart.features.spec import FeatureSpec
 
 Mode = Literal["live", "shadow", "off"]
@@ -44,6 +45,7 @@ class Rule:
         "areas",
         "description",
         "evaluate",
+        "event_types",
         "expression",
         "file",
         "line",
@@ -87,6 +89,8 @@ class Rule:
         # The closure itself, not a method wrapping it: one call less per rule per event.
         self.evaluate: Evaluator = expression.evaluate
         self.paths: frozenset[str] = expression.paths
+        # The event types the rule can hit (None: any), so the engine skips it on the others.
+        self.event_types: frozenset[str] | None = event_types(expression.tree)
 
     def hits(self, row: Row) -> bool:
         """Whether the rule hits ``row``: its expression is True (not False, not null)."""
