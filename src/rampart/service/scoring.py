@@ -215,6 +215,7 @@ class ScoringRun:
     def close(self) -> None:
         for output in self._outputs.values():
             output.close()
+        self.intake.rejects.close()
 
     def __enter__(self) -> ScoringRun:
         return self
