@@ -3,8 +3,9 @@
 Why: a generic update walks lists of lanes and slots and calls a helper per step; at ~60
 features and 30,000 events per second that interpretation costs more than the arithmetic. The
 generated code does the same steps as straight-line code: the lanes an event type can match are
-unrolled, slots and widths are constants, field values are local variables. Only rare paths
-(eviction, a new bucket, distinct members, max/min queues, a lane starting again) call helpers.
+unrolled, slots and widths are constants, field values are local variables. Only rarer paths
+(eviction, a new key, a late bucket, distinct members, max/min queues, a lane starting again)
+call helpers.
 
 :func:`update_code` writes one group's update as a block of statements that dispatch.py inlines
 into the function of an event type; :func:`compile_read` and :func:`compile_label_update` make
@@ -101,10 +102,11 @@ HELPERS: dict[str, Any] = {
 def previous_code(group: SpecGroup, code: Source) -> None:
     """time_since_last and last_value, from each lane's latest events before this one."""
     width = group.geometry.width
-    for name, position in group.layout.since_last_reads:
-        last = f"state.recency[{2 * position + 1}]"
+    layout = group.layout
+    for name, position in layout.since_last_reads:
+        last = f"state.totals[{layout.first_seen_at(position) + 1}]"
         code.add(f"out[{name!r}] = now - {last} if {last} // {width!r} >= lowest else None")
-    for name, index, _ in group.layout.latest_reads:
+    for name, index, _ in layout.latest_reads:
         value, seen = f"state.latest[{2 * index}]", f"state.latest[{2 * index + 1}]"
         code.add(f"out[{name!r}] = {value} if {seen} // {width!r} >= lowest else None")
 
@@ -124,25 +126,32 @@ def reads_code(group: SpecGroup, code: Source) -> None:
     for name, index, slot in layout.distinct_reads:
         code.add(f"out[{name!r}] = totals[{slot}] << state.levels[{index}]")
     for name, position in layout.age_reads:
+        first = layout.first_seen_at(position)
         code.add(
-            f"out[{name!r}] = (now - state.recency[{2 * position}]"
-            f" if state.recency[{2 * position + 1}] // {width!r} >= lowest else None)"
+            f"out[{name!r}] = (now - totals[{first}]"
+            f" if totals[{first + 1}] // {width!r} >= lowest else None)"
         )
     for name, position in layout.first_seen_reads:
+        first = layout.first_seen_at(position)
         code.add(
-            f"out[{name!r}] = (state.recency[{2 * position}]"
-            f" if state.recency[{2 * position + 1}] // {width!r} >= lowest else None)"
+            f"out[{name!r}] = (totals[{first}]"
+            f" if totals[{first + 1}] // {width!r} >= lowest else None)"
         )
 
 
-def read_code(group: SpecGroup, code: Source, *, lowest_known: bool = False) -> None:
+def read_code(
+    group: SpecGroup, code: Source, *, lowest_known: bool = False, lowest: str | None = None
+) -> None:
     """Statements reading an existing ``state`` at clock ``now`` into ``out``.
 
     Buckets that left the window are dropped; a forgotten key writes nothing (``out`` holds
-    every feature's empty value already).
+    every feature's empty value already). ``lowest`` names a variable already holding the
+    window's lowest bucket, if any.
     """
     width, span = group.geometry
-    if not lowest_known:
+    if lowest is not None:
+        code.add(f"lowest = {lowest}")
+    elif not lowest_known:
         code.add(f"lowest = now // {width!r} - {span - 1}")
     code.add("ids = state.ids")
     code.add("if ids[-1] >= lowest:")
@@ -183,16 +192,21 @@ def update_code(
     value_of: ValueOf,
     lane_flags: list[tuple[Lane, str | None]],
     code: Source,
+    clock: tuple[str, str] | None = None,
 ) -> None:
     """Statements applying an event to ``key``'s state in the lanes whose flag holds.
 
     ``lane_flags`` pairs each lane the event's type can match with the expression saying
-    whether its filter passed (None: no filter). Uses ``ts``, ``now`` and ``out``.
+    whether its filter passed (None: no filter). Uses ``ts``, ``now`` and ``out``; ``clock``
+    names variables already holding the event's bucket and the window's lowest, if any.
     """
     slots = group.slots
     width, span = group.geometry
     flags = [flag for _, flag in lane_flags]
-    code.add(f"bucket = ts // {width!r}", f"lowest = now // {width!r} - {span - 1}")
+    if clock is not None:
+        code.add(f"bucket = {clock[0]}", f"lowest = {clock[1]}")
+    else:
+        code.add(f"bucket = ts // {width!r}", f"lowest = now // {width!r} - {span - 1}")
     code.add(f"state = {prefix}states_get({key})")
     skip = "bucket < lowest"  # too late: its bucket has left the window
     if all(flag is not None for flag in flags):
@@ -203,11 +217,17 @@ def update_code(
     code.depth -= 2
     code.add("else:")
     code.depth += 1
-    # The common case: the key is known and this bucket is its newest, with nothing expired.
+    # The common cases inline: the key is known and this bucket is its newest, or a new newest
+    # bucket opens (maybe evicting old ones). New, forgotten keys and late buckets: locate().
     locate = f"state, row = {prefix}locate({key}, state, bucket, lowest)"
     code.add("if state is None:", f"    {locate}", "else:", "    ids = state.ids")
     code.add("    if ids[-1] == bucket and ids[0] >= lowest:")
-    code.add(f"        row = len(ids) * {slots} - {slots}", "    else:", f"        {locate}")
+    code.add(f"        row = len(ids) * {slots} - {slots}")
+    code.add("    elif bucket > ids[-1] >= lowest:")
+    code.add("        if ids[0] < lowest:", f"            evict(state, lowest, {slots})")
+    code.add("        ids.append(bucket)", f"        state.rows.extend({[0] * slots!r})")
+    code.add(f"        row = len(ids) * {slots} - {slots}")
+    code.add("    else:", f"        {locate}")
     previous_code(group, code)
     code.add("rows = state.rows", "totals = state.totals")
     for lane, flag in lane_flags:
@@ -225,12 +245,12 @@ def update_code(
 def _lane_code(group: SpecGroup, prefix: str, lane: Lane, value_of: ValueOf, code: Source) -> None:
     width = group.geometry.width
     if lane.tracks_recency:
-        first, last = 2 * lane.position, 2 * lane.position + 1
-        code.add("recency = state.recency")
-        code.add(f"if recency[{last}] // {width!r} < lowest:  # the lane starts again")
+        first = group.layout.first_seen_at(lane.position)
+        last = first + 1
+        code.add(f"if totals[{last}] // {width!r} < lowest:  # the lane starts again")
         code.add(f"    {prefix}restart_lane({prefix}lanes[{lane.position}], state, ts)", "else:")
-        code.add(f"    if ts > recency[{last}]:", f"        recency[{last}] = ts")
-        code.add(f"    if ts < recency[{first}]:", f"        recency[{first}] = ts")
+        code.add(f"    if ts > totals[{last}]:", f"        totals[{last}] = ts")
+        code.add(f"    if ts < totals[{first}]:", f"        totals[{first}] = ts")
     code.add(f"rows[row + {lane.count_slot}] += 1", f"totals[{lane.count_slot}] += 1")
     for slot, field in lane.sum_fields:
         code.add(f"value = {value_of(field)}", "if value is not None:")

@@ -19,10 +19,12 @@ def on_event(accepted, ts, now, out):
     v0 = event.user_id
     v1 = event.props.success
     f0 = v1 in condition_0_0
+    bucket_0 = ts // 60.0
+    lowest_0 = now // 60.0 - 59
     # user 1h: 1 features
     if v0 is not None:
-        bucket = ts // 60.0
-        lowest = now // 60.0 - 59
+        bucket = bucket_0
+        lowest = lowest_0
         state = g0_states_get(v0)
         if not (f0) or bucket < lowest:
             if state is not None:
@@ -39,6 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
+from itertools import count
 from types import UnionType
 from typing import TYPE_CHECKING, Annotated, Any, Final, Union, get_args, get_origin, get_type_hints
 
@@ -57,6 +60,7 @@ from rampart.features.compiled import (
 from rampart.features.fields import ENTITY_KINDS, entity_getter, event_getter
 from rampart.features.labels import LABELLED_EVENT_TYPES
 from rampart.features.lanes import Filter
+from rampart.features.windows import Geometry
 
 if TYPE_CHECKING:
     from rampart.features.groups import SpecGroup
@@ -64,6 +68,7 @@ if TYPE_CHECKING:
     from rampart.ingest.privacy import Accepted
 
 EventFunction = Callable[["Accepted", float, float, dict[str, Any]], None]
+Ratio = tuple[str, str, str]  # the qualified names of a ratio, its numerator, its denominator
 KEY_SEPARATOR: Final = "\x1f"  # joins the parts of a composite key: never inside an id
 GLOBAL_KEY: Final = "*"
 _CLASS_OF: Final = {str(cls.__struct_config__.tag): cls for cls in EVENT_CLASSES}
@@ -101,6 +106,7 @@ class _Values:
         self.code = code
         self.namespace = namespace
         self.names: dict[str, str] = {}
+        self.variables = count()
 
     def __call__(self, name: str) -> str:
         """The expression of value ``name`` (an entity kind, key name or event path)."""
@@ -111,19 +117,22 @@ class _Values:
         if name == "event.ts":
             return "ts"
         if name not in self.names:
-            variable = self.names[name] = f"v{len(self.names)}"
-            self._assign(name, variable)
+            self.names[name] = self._assign(name, f"v{next(self.variables)}")
         return self.names[name]
 
-    def _assign(self, name: str, variable: str) -> None:
+    def _assign(self, name: str, variable: str) -> str:
+        """Set ``variable`` to value ``name``; the expression to read it by (``"None"`` when
+        the event type never carries it: then nothing is set)."""
         code = self.code
         if "+" in name:  # a composite key: every part, or None
             parts = [self(kind) for kind in name.split("+")]
+            if "None" in parts:
+                return "None"
             missing = " or ".join(f"{part} is None" for part in parts)
             joined = f" + {KEY_SEPARATOR!r} + ".join(parts)
             code.add(f"{variable} = None if {missing} else {joined}")
         elif name in PLAIN_ENTITY_PATHS:
-            self._assign(PLAIN_ENTITY_PATHS[name], variable)
+            return self._assign(PLAIN_ENTITY_PATHS[name], variable)
         elif name in ENTITY_KINDS:
             self.namespace[f"get_{name}"] = entity_getter(name)
             code.add(f"{variable} = get_{name}(accepted)")
@@ -137,9 +146,10 @@ class _Values:
                 self.namespace[getter] = event_getter(name)
                 code.add(f"{variable} = {getter}(accepted)")
             elif not steps:
-                code.add(f"{variable} = None  # {self.event_type} does not carry it")
+                return "None"
             else:
                 _attribute_chain(variable, steps, code)
+        return variable
 
 
 def _attribute_chain(variable: str, steps: list[tuple[str, bool]], code: Source) -> None:
@@ -203,85 +213,136 @@ def _struct_of(annotation: Any) -> type[msgspec.Struct] | None:
     return structs[0] if len(structs) == 1 else None
 
 
-def event_function_source(
-    event_type: str,
-    groups: list[SpecGroup],
-    label_groups: list[SpecGroup],
-    namespace: dict[str, Any],
-) -> str:
-    """The source of the update for events of ``event_type``; fills ``namespace``."""
-    code = Source()
-    code.add("def on_event(accepted, ts, now, out):")
-    code.depth = 1
-    code.add("event = accepted.event", "derived = accepted.derived")
-    values = _Values(event_type, code, namespace)
-    flags: dict[Filter, str] = {}
+class _EventSource:
+    """Writes the function of one event type, part by part."""
 
-    def flag_of(conditions: Filter) -> str | None:
+    def __init__(self, event_type: str, namespace: dict[str, Any]) -> None:
+        self.event_type = event_type
+        self.namespace = namespace
+        self.code = Source()
+        self.code.add("def on_event(accepted, ts, now, out):")
+        self.code.depth = 1
+        self.code.add("event = accepted.event", "derived = accepted.derived")
+        self.values = _Values(event_type, self.code, namespace)
+        self.flags: dict[Filter, str] = {}
+        self.geometries: dict[Geometry, int] = {}
+        self.clock_names: set[str] = set()
+
+    def clock_of(self, what: str, geometry: Geometry) -> str:
+        """The variable holding the event's bucket (``what="bucket"``) or the window's lowest
+        bucket (``"lowest"``) for a geometry: computed once per event, shared by its groups."""
+        number = self.geometries.setdefault(geometry, len(self.geometries))
+        name = f"{what}_{number}"
+        if name not in self.clock_names:
+            self.clock_names.add(name)
+            width, span = geometry
+            expression = (
+                f"ts // {width!r}" if what == "bucket" else f"now // {width!r} - {span - 1}"
+            )
+            self.code.add(f"{name} = {expression}")
+        return name
+
+    def flag_of(self, conditions: Filter) -> str | None:
+        """The local variable saying whether a filter holds (evaluated once), or None."""
         if not conditions:
             return None
-        if conditions not in flags:
-            flag = flags[conditions] = f"f{len(flags)}"
+        if conditions not in self.flags:
+            flag = self.flags[conditions] = f"f{len(self.flags)}"
             tests = []
             for position, (path, allowed) in enumerate(conditions):
-                namespace[f"condition_{flag[1:]}_{position}"] = allowed
-                tests.append(f"{values(path)} in condition_{flag[1:]}_{position}")
-            code.add(f"{flag} = {' and '.join(tests)}")
-        return flags[conditions]
+                allowed_name = f"condition_{flag[1:]}_{position}"
+                self.namespace[allowed_name] = allowed
+                tests.append(f"{self.values(path)} in {allowed_name}")
+            self.code.add(f"{flag} = {' and '.join(tests)}")
+        return self.flags[conditions]
 
-    updates: list[tuple[int, SpecGroup]] = []
-    reads: list[tuple[int, SpecGroup]] = []
-    for number, group in enumerate(groups):
-        lanes = [lane for lane in group.lanes if lane.can_match(event_type)]
-        (updates if lanes else reads).append((number, group))
-    for number, group in updates:
-        prefix = f"g{number}_"
-        namespace.update(group_namespace(group, prefix))
-        key = values(group.key_name)
-        matching = [lane for lane in group.lanes if lane.can_match(event_type)]
-        lane_flags = [(lane, flag_of(lane.conditions)) for lane in matching]
+    def update(self, prefix: str, group: SpecGroup) -> None:
+        """The inlined update of a group some of whose lanes the type can match."""
+        self.namespace.update(group_namespace(group, prefix))
+        key = self.values(group.key_name)
+        matching = [lane for lane in group.lanes if lane.can_match(self.event_type)]
+        lane_flags = [(lane, self.flag_of(lane.conditions)) for lane in matching]
+        keyed = key != repr(GLOBAL_KEY)
+        if key == "None":
+            return  # the type never carries this key
+        clock = (self.clock_of("bucket", group.geometry), self.clock_of("lowest", group.geometry))
         block = Source()
-        block.depth = code.depth + (key != repr(GLOBAL_KEY))
-        update_code(group, prefix, key, values, lane_flags, block)
-        code.add(f"# {group.key_name} {group.specs[0].window}: {len(group.specs)} features")
-        if key != repr(GLOBAL_KEY):
-            code.add(f"if {key} is not None:")
-        code.lines += block.lines
-    all_reads = [(f"g{n}_", g) for n, g in reads]
-    all_reads += [(f"l{n}_", g) for n, g in enumerate(label_groups)]
-    for prefix, group in all_reads:
-        namespace.update(group_namespace(group, prefix))
-        key = values(group.key_name)
+        block.depth = self.code.depth + keyed
+        update_code(group, prefix, key, self.values, lane_flags, block, clock)
+        self.code.add(f"# {group.key_name} {group.specs[0].window}: {len(group.specs)} features")
+        if keyed:
+            self.code.add(f"if {key} is not None:")
+        self.code.lines += block.lines
+
+    def read(self, prefix: str, group: SpecGroup) -> None:
+        """The inlined read of a group the type cannot match (or a label-fed one)."""
+        code = self.code
+        self.namespace.update(group_namespace(group, prefix))
+        key = self.values(group.key_name)
+        if key == "None":
+            return  # the type never carries this key
+        lowest = self.clock_of("lowest", group.geometry)
         if key == repr(GLOBAL_KEY):
             code.add(f"state = {prefix}states_get({key})")
         else:
             code.add(f"state = {prefix}states_get({key}) if {key} is not None else None")
         code.add("if state is not None:")
         code.depth += 1
-        read_code(group, code)
+        read_code(group, code, lowest=lowest)
         code.depth -= 1
-    remembered = []
-    for group in label_groups:
-        (lane,) = group.lanes
-        default = lane.types is None and event_type not in LABELLED_EVENT_TYPES
-        if default or not lane.can_match(event_type):
-            remembered.append("None")
-            continue
-        flag = flag_of(lane.conditions)
-        key = values(group.key_name)
-        remembered.append(key if flag is None else f"({key} if {flag} else None)")
-    if any(key != "None" for key in remembered):
-        code.add(f"keys = ({', '.join(remembered)},)")
-        code.add("if keys != NO_KEYS:", "    remember(event.event_id, ts, keys)")
-        code.add("expire(now)")
-    namespace["NO_KEYS"] = (None,) * len(label_groups)
-    return code.text()
+
+    def remember(self, label_groups: list[SpecGroup]) -> None:
+        """Keep the event's keys for labels on it, per label-fed group whose filter it passes."""
+        remembered = []
+        for group in label_groups:
+            (lane,) = group.lanes
+            default = lane.types is None and self.event_type not in LABELLED_EVENT_TYPES
+            if default or not lane.can_match(self.event_type):
+                remembered.append("None")
+                continue
+            flag = self.flag_of(lane.conditions)
+            key = self.values(group.key_name)
+            remembered.append(key if flag is None else f"({key} if {flag} else None)")
+        self.namespace["NO_KEYS"] = (None,) * len(label_groups)
+        if any(key != "None" for key in remembered):
+            self.code.add(f"keys = ({', '.join(remembered)},)")
+            self.code.add("if keys != NO_KEYS:", "    remember(event.event_id, ts, keys)")
+            self.code.add("expire(now)")
+
+    def ratios(self, ratios: list[Ratio]) -> None:
+        for name, numerator, denominator in ratios:
+            self.code.add(f"top, bottom = out[{numerator!r}], out[{denominator!r}]")
+            self.code.add(f"out[{name!r}] = top / bottom if bottom and top is not None else None")
+
+
+def event_function_source(
+    event_type: str,
+    groups: list[SpecGroup],
+    label_groups: list[SpecGroup],
+    ratios: list[Ratio],
+    namespace: dict[str, Any],
+) -> str:
+    """The source of the update for events of ``event_type``; fills ``namespace``."""
+    source = _EventSource(event_type, namespace)
+    can_match = [any(lane.can_match(event_type) for lane in group.lanes) for group in groups]
+    for number, group in enumerate(groups):
+        if can_match[number]:
+            source.update(f"g{number}_", group)
+    for number, group in enumerate(groups):
+        if not can_match[number]:
+            source.read(f"g{number}_", group)
+    for number, group in enumerate(label_groups):
+        source.read(f"l{number}_", group)
+    source.remember(label_groups)
+    source.ratios(ratios)
+    return source.code.text()
 
 
 def compile_event_function(
     event_type: str,
     groups: list[SpecGroup],
     label_groups: list[SpecGroup],
+    ratios: list[Ratio],
     labelled: LabelledEvents,
     distinct_cap: int,
 ) -> tuple[EventFunction, str]:
@@ -293,7 +354,7 @@ def compile_event_function(
         "remember": labelled.remember,
         "expire": labelled.expire,
     }
-    source = event_function_source(event_type, groups, label_groups, namespace)
+    source = event_function_source(event_type, groups, label_groups, ratios, namespace)
     function: EventFunction = compile_function(source, "on_event", event_type, namespace)
     return function, source
 

@@ -5,14 +5,15 @@ and a maximum payment of the same user in the same hour) read one
 :class:`~rampart.features.windows.KeyState`, so an event costs one dictionary lookup per group
 and key, not one per feature. Within it each filter is a *lane* (see lanes.py).
 
-What "as of this event" means (see also spec.py): :meth:`SpecGroup.update` applies the event
-and then reads, so counts, sums, means, extremes, distinct counts, ``age`` and ``first_seen``
-include it; ``time_since_last`` and ``last_value`` are read *before* it is applied (they look at
-the previous event). The clock is the latest event (or label) time seen, never the wall clock;
-a late event is counted in its own bucket while that bucket is in the window and ignored once it
-is not. A lane with no event in its window is forgotten (age and first_seen start again); a key
-with no event in any lane is forgotten as a whole, and its memory is freed by a sweep that does
-a few steps whenever a key is added.
+The update itself is generated per layout (compiled.py, dispatch.py); this module holds the
+state and the rare paths. What "as of this event" means (see also spec.py): an update applies
+the event and then reads, so counts, sums, means, extremes, distinct counts, ``age`` and
+``first_seen`` include it; ``time_since_last`` and ``last_value`` are read *before* it is applied
+(they look at the previous event). The clock is the latest event (or label) time seen, never the
+wall clock; a late event is counted in its own bucket while that bucket is in the window and
+ignored once it is not. A lane with no event in its window is forgotten (age and first_seen
+start again); a key with no event in any lane is forgotten as a whole (it reads empty at once),
+and its memory is freed by a sweep that does a few steps whenever a key is added.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from rampart.features.windows import (
     window_total,
 )
 
-# Expired keys freed per new key: more than one, so the sweep keeps up with the keys added.
+# Expired notes looked at per note added: more than one, so the sweep keeps up.
 SWEEP_STEPS: Final = 4
 
 
@@ -65,10 +66,13 @@ class SpecGroup:
         self.lanes = layout.lanes
         self.slots = layout.slots
         self.states: dict[str, KeyState] = {}
-        # (newest bucket, key) whenever a key's newest bucket moves on; the sweep frees those
-        # whose newest bucket has since left the window.
-        self.expiry: deque[tuple[float, str]] = deque()
-        self.empty: dict[str, Any] = {s.qualified_name: empty_value(s) for s in specs}
+        # Notes (bucket, key), oldest first, for the sweep: a key is noted when it is created,
+        # with its bucket; when its note leaves the window the sweep frees the key if its newest
+        # bucket has left too, or notes it again with its newest bucket. So a busy key costs a
+        # note per window, not per bucket. Two deques rather than one of pairs: no tuple to
+        # allocate (and for the cycle collector to track) per note.
+        self.expiry_buckets: deque[float] = deque()
+        self.expiry_keys: deque[str] = deque()
         self.reads_previous = bool(layout.since_last_reads or layout.latest_reads)
         self._reads_more = bool(
             layout.mean_reads
@@ -77,18 +81,21 @@ class SpecGroup:
             or layout.age_reads
             or layout.first_seen_reads
         )
+        self._plain = not (layout.queues or layout.member_sets or layout.latest_pairs)
         self.read: ReadFunction = compile_read(self)
 
     def new_state(self) -> KeyState:
+        """The state of a key seen for the first time (or again after it was forgotten)."""
         layout = self.layout
+        if self._plain:  # the common layout: counts and sums only
+            return KeyState([], [], layout.initial_totals[:], None, None, None, None)
         return KeyState(
             ids=[],
             rows=[],
-            totals=list(layout.zeros),
+            totals=layout.initial_totals[:],
             queues=[[] for _ in range(layout.queues)] if layout.queues else None,
             members=[{} for _ in range(layout.member_sets)] if layout.member_sets else None,
             levels=[0] * layout.member_sets if layout.member_sets else None,
-            recency=[NEVER, NEVER] * len(layout.lanes),
             latest=[None, NEVER] * layout.latest_pairs if layout.latest_pairs else None,
         )
 
@@ -100,39 +107,35 @@ class SpecGroup:
     ) -> tuple[KeyState, int]:
         """The key's state, ready for an event in ``bucket``, and the offset of its row.
 
-        Drops the buckets that left the window, starts a forgotten key again, creates a new
-        one (freeing a few forgotten keys first: new keys pay for the sweep) and notes when the
-        key's newest bucket moves on, for the sweep.
+        Drops the buckets that left the window, starts a forgotten key again, or creates a new
+        key (noting it for the sweep). The compiled update calls it for the rarer cases only.
         """
         states = self.states
-        if state is not None:
-            ids = state.ids
-            if ids[-1] < lowest:  # forgotten: start again as a new key
-                del states[key]
-                state = None
-            else:
-                if ids[0] < lowest:
-                    evict(state, lowest, self.slots)
-                if bucket > ids[-1] and self.windowed:
-                    self.expiry.append((bucket, key))
         if state is None:
             if self.windowed:
-                if self.expiry and self.expiry[0][0] < lowest:
+                # A new key pays for a few sweep steps, so forgotten keys never pile up.
+                if self.expiry_buckets and self.expiry_buckets[0] < lowest:
                     self.sweep(lowest)
-                self.expiry.append((bucket, key))
+                self.expiry_buckets.append(bucket)
+                self.expiry_keys.append(key)
             state = states[key] = self.new_state()
+        elif state.ids[-1] < lowest:
+            # Forgotten: start again, last in the dictionary like a new key. Its note is still
+            # queued (every key held has one: the sweep frees a key or notes it again).
+            del states[key]
+            state = states[key] = self.new_state()
+        elif state.ids[0] < lowest:
+            evict(state, lowest, self.slots)
         return state, row_of(state, bucket, self.slots)
 
-    # --- the hot path: compiled per layout (see compiled.py) ---------------------------------
-
-    @staticmethod
-    def restart_lane(lane: Lane, state: KeyState, ts: float) -> None:
+    def restart_lane(self, lane: Lane, state: KeyState, ts: float) -> None:
         """A lane with nothing in its window starts again, as a key seen for the first time.
 
         Its counts and queue entries have already left with their buckets; its members are all
         stale, so they go and its sampling level goes back to exact.
         """
-        state.recency[2 * lane.position] = state.recency[2 * lane.position + 1] = ts
+        first = self.layout.first_seen_at(lane.position)
+        state.totals[first] = state.totals[first + 1] = ts
         for index, _, _ in lane.distinct_fields:
             assert state.members is not None
             assert state.levels is not None
@@ -155,7 +158,7 @@ class SpecGroup:
             totals = [
                 window_total(state, lowest, self.slots, slot, zeros[slot])
                 for slot in range(self.slots)
-            ]
+            ] + totals[self.slots :]
         if self.reads_previous:
             self.write_previous(state, now, lowest, out)
         self._write_current(state, now, lowest, totals, out)
@@ -165,12 +168,12 @@ class SpecGroup:
     ) -> None:
         """time_since_last and last_value, from the lanes' latest events before this one."""
         width = self.geometry.width
-        recency = state.recency
-        for name, position in self.layout.since_last_reads:
-            last = recency[2 * position + 1]
+        layout = self.layout
+        for name, position in layout.since_last_reads:
+            last = state.totals[layout.first_seen_at(position) + 1]
             out[name] = now - last if last // width >= lowest else None
         latest = state.latest
-        for name, index, _ in self.layout.latest_reads:
+        for name, index, _ in layout.latest_reads:
             assert latest is not None
             seen = latest[2 * index + 1]
             out[name] = latest[2 * index] if seen // width >= lowest else None
@@ -195,21 +198,29 @@ class SpecGroup:
             assert state.levels is not None
             out[name] = distinct.estimate(totals[slot], state.levels[index])
         width = self.geometry.width
-        recency = state.recency
         for name, position in layout.age_reads:
-            alive = recency[2 * position + 1] // width >= lowest
-            out[name] = now - recency[2 * position] if alive else None
+            first = layout.first_seen_at(position)
+            alive = totals[first + 1] // width >= lowest
+            out[name] = now - totals[first] if alive else None
         for name, position in layout.first_seen_reads:
-            alive = recency[2 * position + 1] // width >= lowest
-            out[name] = recency[2 * position] if alive else None
+            first = layout.first_seen_at(position)
+            alive = totals[first + 1] // width >= lowest
+            out[name] = totals[first] if alive else None
 
     def sweep(self, lowest: float) -> None:
-        """Free up to a few keys whose newest bucket has left the window."""
-        expiry, states = self.expiry, self.states
+        """Look at a few notes that left the window: free their keys, or note them again."""
+        buckets, keys, states = self.expiry_buckets, self.expiry_keys, self.states
         for _ in range(SWEEP_STEPS):
-            if not expiry or expiry[0][0] >= lowest:
+            if not buckets or buckets[0] >= lowest:
                 return
-            _, key = expiry.popleft()
+            buckets.popleft()
+            key = keys.popleft()
             state = states.get(key)
-            if state is not None and state.ids[-1] < lowest:
+            if state is None:
+                continue  # a note of a key freed or started again since
+            newest = state.ids[-1]
+            if newest < lowest:
                 del states[key]
+            else:
+                buckets.append(newest)
+                keys.append(key)

@@ -45,24 +45,27 @@ class LabelledEvents:
         self.keep_seconds = keep_seconds
         self.cap = cap
         self.entries: dict[str, EventKeys] = {}
-        self.order: deque[tuple[float, str]] = deque()
+        # Event ids in the order they came, with their times (two deques: no pair to allocate).
+        self.order_ids: deque[str] = deque()
+        self.order_times: deque[float] = deque()
 
     def __len__(self) -> int:
         return len(self.entries)
 
     def remember(self, event_id: str, ts: float, keys: EventKeys) -> None:
         self.entries[event_id] = keys
-        self.order.append((ts, event_id))
+        self.order_ids.append(event_id)
+        self.order_times.append(ts)
 
     def keys_of(self, event_id: str) -> EventKeys | None:
         return self.entries.get(event_id)
 
     def expire(self, now: float) -> None:
         """Forget a few entries past their time or over the cap (amortised O(1) per event)."""
-        order, entries = self.order, self.entries
+        times, entries = self.order_times, self.entries
         oldest_kept = float("-inf") if self.keep_seconds is None else now - self.keep_seconds
         for _ in range(_EXPIRE_STEPS):
-            if not order or (order[0][0] >= oldest_kept and len(entries) <= self.cap):
+            if not times or (times[0] >= oldest_kept and len(entries) <= self.cap):
                 return
-            _, event_id = order.popleft()
-            entries.pop(event_id, None)
+            times.popleft()
+            entries.pop(self.order_ids.popleft(), None)

@@ -14,6 +14,7 @@ from typing import Any
 
 from rampart.features.fields import EVENT_FIELDS
 from rampart.features.spec import FeatureSpec
+from rampart.features.windows import NEVER
 
 Condition = tuple[str, frozenset[Any]]
 Filter = tuple[Condition, ...]
@@ -40,7 +41,7 @@ class Lane:
     """The features of one filter in a group, and the parts of the state they own."""
 
     def __init__(self, position: int, where: dict[str, Any]) -> None:
-        self.position = position  # recency[2 * position] is first seen, [+1] last seen
+        self.position = position  # its first/last seen times: Layout.first_seen_at(position)
         self.types, self.conditions = split_where(where)
         self.count_slot = 0
         self.sum_fields: list[tuple[int, str]] = []
@@ -69,6 +70,9 @@ class Layout:
         self.member_sets = 0
         self.latest_pairs = 0
         self.zeros: list[float] = []  # each slot's empty total (0, or 0.0 for a float sum)
+        # A new key's totals: the slots' zeros, then each lane's first and last seen (never).
+        self.initial_totals: list[float] = []
+        self.recency_base = 0  # where the lanes' times start in the totals
         self.total_reads: list[tuple[str, int]] = []
         self.mean_reads: list[tuple[str, int, int]] = []
         self.extreme_reads: list[tuple[str, int, bool]] = []
@@ -82,6 +86,8 @@ class Layout:
             lanes.setdefault(split_where(spec.where), []).append(spec)
         for lane_specs in lanes.values():
             self._add_lane(lane_specs)
+        self.recency_base = self.slots
+        self.initial_totals = self.zeros + [NEVER, NEVER] * len(self.lanes)
         timed = {
             p
             for reads in (self.age_reads, self.first_seen_reads, self.since_last_reads)
@@ -92,6 +98,10 @@ class Layout:
                 lane.position in timed or lane.distinct_fields or lane.latest_fields
             )
         self.fields = sorted({spec.field for spec in specs if spec.field is not None})
+
+    def first_seen_at(self, position: int) -> int:
+        """Where lane ``position``'s first-seen time is in the totals (its last seen follows)."""
+        return self.recency_base + 2 * position
 
     def _slot(self, zero: float = 0) -> int:
         self.zeros.append(zero)

@@ -25,6 +25,13 @@ The clock is event time: the latest event (or label) time seen, never the wall c
 aggregation includes "as of this event" is in spec.py; windows and their edge in windows.py;
 distinct counts beyond their cap in distinct.py; forgetting and sweeping in groups.py.
 
+Memory: per key and group at most 64 buckets of a few numbers each, a distinct count at most
+``2 * distinct_cap + 16`` members (live ones and stale ones not yet swept), so one hot key (a
+carrier NAT address behind 100,000 events) takes a few KB per group, and ~100-250 KB for a
+distinct count at the default cap of 1,024 (tested in test_feat_memory.py). Keys with nothing in
+their window are freed by a sweep driven by event time; lifetime features keep their keys.
+:meth:`OnlineFeatures.stats` estimates what is held.
+
 How it stays fast: features sharing keys and window share one state per key, each filter a lane
 in it (:mod:`rampart.features.groups`, :mod:`rampart.features.lanes`); per event type one
 compiled function reads each key and field once, evaluates each distinct filter once, updates
@@ -108,7 +115,12 @@ class OnlineFeatures:
         self._sources: dict[str, str] = {}
         for event_type in EVENT_TYPES:
             function, source = compile_event_function(
-                event_type, self.groups, self.label_groups, self.labelled, distinct_cap
+                event_type,
+                self.groups,
+                self.label_groups,
+                self._ratios,
+                self.labelled,
+                distinct_cap,
             )
             self._on_event[event_type] = function
             self._sources[event_type] = source
@@ -140,8 +152,6 @@ class OnlineFeatures:
             now = self.clock = ts
         out = self._empty.copy()
         self._on_event[event.type](accepted, ts, now, out)
-        if self._ratios:
-            _ratios(self._ratios, out)
         return out
 
     def read(self, accepted: Accepted) -> dict[str, Any]:
@@ -196,11 +206,11 @@ class OnlineFeatures:
         memory = 0
         for group in (*self.groups, *self.label_groups):
             keys_by_group[describe(group)] = len(group.states)
-            memory += sys.getsizeof(group.states) + _deque_bytes(len(group.expiry))
+            memory += sys.getsizeof(group.states) + _deque_bytes(len(group.expiry_keys))
             for key, state in group.states.items():
                 memory += sys.getsizeof(key) + state_bytes(state)
         labelled = self.labelled
-        memory += sys.getsizeof(labelled.entries) + _deque_bytes(len(labelled.order))
+        memory += sys.getsizeof(labelled.entries) + _deque_bytes(len(labelled.order_ids))
         for event_id, keys in labelled.entries.items():
             memory += sys.getsizeof(event_id) + sys.getsizeof(keys) + 64  # + the order entry
         return FeatureStats(
@@ -246,7 +256,7 @@ def describe(group: SpecGroup) -> str:
 def state_bytes(state: KeyState) -> int:
     """Estimated bytes one key's state takes (containers and the numbers they hold)."""
     size = sys.getsizeof(state) + _list_bytes(state.ids) + _list_bytes(state.rows)
-    size += _list_bytes(state.totals) + _list_bytes(state.recency)
+    size += _list_bytes(state.totals)
     for queue in state.queues or ():
         size += _list_bytes(queue)
     for members in state.members or ():
@@ -262,7 +272,7 @@ def _list_bytes(values: list[Any]) -> int:
 
 
 def _deque_bytes(length: int) -> int:
-    return 624 + length * (8 + 56)  # deque blocks + a (bucket, key) tuple per entry
+    return 2 * 624 + length * (8 + 8 + 24)  # two deques: a bucket (float) and a key per entry
 
 
 def _ratios(ratios: list[tuple[str, str, str]], out: dict[str, Any]) -> None:

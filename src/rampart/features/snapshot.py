@@ -2,9 +2,10 @@
 
 A snapshot holds the clock, every *live* key of every group (keys already forgotten read the
 same as absent ones, so they are left out), in dictionary order, with their buckets, totals,
-queues, distinct members (stale ones included: they decide when the next sweep runs) and recency,
-and the labelled-event memory. The specs are stored too, and restoring with other specs fails:
-state laid out for one set of features means nothing for another (rebuild it from the event log).
+queues, distinct members (stale ones included: they decide when the next sweep runs) and latest
+values, and the labelled-event memory. The specs are stored too, and restoring with other specs
+fails: state laid out for one set of features means nothing for another (rebuild it from the
+event log).
 
 Restoring and replaying the events after the snapshot gives the same state and the same feature
 values as a run that was never interrupted; the sweep queues are rebuilt from the keys, which
@@ -39,7 +40,7 @@ def encode_state(online: OnlineFeatures) -> bytes:
     memory = online.labelled
     labelled = [
         [ts, event_id, list(memory.entries[event_id])]
-        for ts, event_id in memory.order
+        for ts, event_id in zip(memory.order_times, memory.order_ids, strict=True)
         if event_id in memory.entries
     ]
     snapshot = _Snapshot(
@@ -90,7 +91,6 @@ def _encode_group(group: SpecGroup, clock: float) -> list[list[Any]]:
                 state.queues,
                 members,
                 state.levels,
-                state.recency,
                 state.latest,
             ]
         )
@@ -98,7 +98,7 @@ def _encode_group(group: SpecGroup, clock: float) -> list[list[Any]]:
 
 
 def _decode_group(group: SpecGroup, states: list[list[Any]]) -> None:
-    for key, ids, rows, totals, queues, members, levels, recency, latest in states:
+    for key, ids, rows, totals, queues, members, levels, latest in states:
         if members is not None:
             members = [dict(zip(flat[::2], flat[1::2], strict=True)) for flat in members]
         group.states[key] = KeyState(
@@ -108,10 +108,9 @@ def _decode_group(group: SpecGroup, states: list[list[Any]]) -> None:
             queues=queues,
             members=members,
             levels=levels,
-            recency=recency,
             latest=latest,
         )
     if group.windowed:
-        newest = [(state.ids[-1], key) for key, state in group.states.items()]
-        newest.sort(key=lambda entry: entry[0])
-        group.expiry.extend(newest)
+        newest = sorted(group.states.items(), key=lambda entry: entry[1].ids[-1])
+        group.expiry_buckets.extend(state.ids[-1] for _, state in newest)
+        group.expiry_keys.extend(key for key, _ in newest)

@@ -38,7 +38,10 @@ Semantics of each aggregation (all "as of" an event; the online state documents 
 - ``ratio``: ``numerator / denominator`` of two other features of the pack (None when the
   denominator is 0 or None).
 - ``source: labels`` (``count`` only): positive labels (``label == 1``, of ``label_area`` if
-  set) applied to the key, in the window; ``where`` then filters the labelled *events*.
+  set) in the window, counted at the label's time. A label on an event counts for the keys that
+  event had if it passed ``where`` (without an ``event.type`` in ``where``: orders, payments and
+  refunds only); a label on an entity counts for a feature keyed by just that kind, with no
+  ``where``. See online.py and labels.py.
 """
 
 from __future__ import annotations

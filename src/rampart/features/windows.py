@@ -30,6 +30,8 @@ from collections.abc import Hashable
 from math import ceil
 from typing import Any, Final, NamedTuple
 
+import msgspec
+
 MAX_BUCKETS: Final = 64
 # A lifetime window: everything falls in bucket 0, and bucket 0 never leaves the window.
 LIFETIME_WIDTH: Final = float(2**62)
@@ -63,38 +65,27 @@ class Geometry(NamedTuple):
         return now // self.width - (self.span - 1)
 
 
-class KeyState:
+class KeyState(msgspec.Struct, gc=False):
     """Everything one group of features holds for one key.
 
-    ``rows`` is flat: bucket ``ids[i]`` owns ``rows[i * slots : (i + 1) * slots]``. ``queues``
+    ``rows`` is flat: bucket ``ids[i]`` owns ``rows[i * slots : (i + 1) * slots]``. ``totals``
+    holds each slot's running total, then ``[first seen, last seen]`` of each lane. ``queues``
     are monotonic queues for max/min, flat ``[bucket, value, ...]`` with values strictly
     decreasing (a min stores negated values). ``members`` maps each distinct value to the bucket
     it was last seen in; ``levels`` is its sampling level (0 = exact, see distinct.py).
-    ``recency`` is ``[first seen, last seen, ...]`` per lane and ``latest`` is
-    ``[value, time, ...]`` per last_value field (see lanes.py).
+    ``latest`` is ``[value, time, ...]`` per last_value field (see lanes.py).
+
+    Untracked by the cycle collector (``gc=False``: it never takes part in a cycle), so that
+    millions of keys do not slow every collection down.
     """
 
-    __slots__ = ("ids", "latest", "levels", "members", "queues", "recency", "rows", "totals")
-
-    def __init__(
-        self,
-        ids: list[float],
-        rows: list[float],
-        totals: list[float],
-        queues: list[list[float]] | None,
-        members: list[dict[Hashable, float]] | None,
-        levels: list[int] | None,
-        recency: list[float],
-        latest: list[Any] | None,
-    ) -> None:
-        self.ids = ids
-        self.rows = rows
-        self.totals = totals
-        self.queues = queues
-        self.members = members
-        self.levels = levels
-        self.recency = recency
-        self.latest = latest
+    ids: list[float]
+    rows: list[float]
+    totals: list[float]
+    queues: list[list[float]] | None
+    members: list[dict[Hashable, float]] | None
+    levels: list[int] | None
+    latest: list[Any] | None
 
 
 def row_of(state: KeyState, bucket: float, slots: int) -> int:
