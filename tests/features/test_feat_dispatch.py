@@ -8,8 +8,14 @@ import msgspec
 import pytest
 
 from rampart.contract.events import EVENT_TYPES, decode_event
-from rampart.features.dispatch import KEY_SEPARATOR, PLAIN_ENTITY_PATHS, compile_values
-from rampart.features.fields import ENTITY_KINDS, EVENT_FIELDS, entity_getter, event_getter
+from rampart.features.dispatch import KEY_SEPARATOR, compile_values
+from rampart.features.fields import (
+    ENTITY_KINDS,
+    EVENT_FIELDS,
+    PLAIN_ENTITY_PATHS,
+    entity_getter,
+    event_getter,
+)
 from rampart.ingest.privacy import Accepted, EventPrivacy
 from rampart.simulate import simulate, world_config
 

@@ -112,3 +112,38 @@ def test_the_generated_update_can_be_read() -> None:
     source = OnlineFeatures(LINKS).source("account.login")
     assert source.startswith("def on_event(accepted, ts, now, out):")
     assert "features.accounts_on_device_24h" in source
+
+
+def test_accounts_linked_by_phone_and_email_pseudonyms() -> None:
+    """Links by phone and by e-mail mailbox count accounts without holding the raw values."""
+    import msgspec
+
+    from rampart.contract.events import decode_event
+    from rampart.features.online import OnlineFeatures
+    from rampart.features.spec import parse_feature_specs
+    from rampart.ingest.privacy import EventPrivacy
+
+    specs, errors = parse_feature_specs(
+        [
+            {"name": "phone_users", "agg": "distinct_count", "field": "user", "keys": ["phone"],
+             "window": "30d"},
+            {"name": "email_users", "agg": "distinct_count", "field": "user", "keys": ["email"],
+             "window": "30d"},
+        ],
+        "test",
+    )  # fmt: skip
+    assert not errors
+    online = OnlineFeatures(specs)
+    privacy = EventPrivacy.for_demo()
+    values = {}
+    for n, (email, phone) in enumerate(
+        [("ann.lee@gmail.com", "+6591234567"), ("annlee+x@gmail.com", "+65 9123 4567")]
+    ):
+        raw = msgspec.json.encode({
+            "event_id": f"e{n}", "type": "account.created", "ts": f"2026-03-01T10:0{n}:00Z",
+            "user_id": f"u{n}", "props": {"email": email, "phone": phone},
+        })  # fmt: skip
+        values = online.update(privacy.protect(decode_event(raw)))
+    assert values["features.phone_users"] == 2
+    assert values["features.email_users"] == 2
+    assert "+6591234567" not in repr(online.snapshot())

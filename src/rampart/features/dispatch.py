@@ -57,7 +57,12 @@ from rampart.features.compiled import (
     read_code,
     update_code,
 )
-from rampart.features.fields import ENTITY_KINDS, entity_getter, event_getter
+from rampart.features.fields import (
+    ENTITY_KINDS,
+    PLAIN_ENTITY_PATHS,
+    entity_getter,
+    event_getter,
+)
 from rampart.features.labels import LABELLED_EVENT_TYPES
 from rampart.features.lanes import Filter
 from rampart.features.windows import Geometry
@@ -72,24 +77,6 @@ Ratio = tuple[str, str, str]  # the qualified names of a ratio, its numerator, i
 KEY_SEPARATOR: Final = "\x1f"  # joins the parts of a composite key: never inside an id
 GLOBAL_KEY: Final = "*"
 _CLASS_OF: Final = {str(cls.__struct_config__.tag): cls for cls in EVENT_CLASSES}
-# Entity kinds that are plain event paths, read inline like any path rather than through a
-# getter call. A copy of what fields.entity_getter does, kept equal by a test over simulated
-# events (test_feat_dispatch.py); better exported by fields.py.
-PLAIN_ENTITY_PATHS: Final[dict[str, str]] = {
-    "user": "event.user_id",
-    "device": "event.device.id",
-    "ip": "event.ip",
-    "ip24": "event.derived.ip_prefix_narrow",
-    "ip16": "event.derived.ip_prefix_wide",
-    "instrument": "event.props.payment.instrument_id",
-    "address": "event.derived.address_key",
-    "email_domain": "event.derived.email_domain",
-    "phone_prefix": "event.derived.phone_prefix",
-    "session": "event.session_id",
-    "coupon": "event.props.coupon_id",
-    "bin": "event.props.payment.bin",
-    "country": "event.geo.country",
-}
 
 
 def key_name(kinds: tuple[str, ...]) -> str:

@@ -59,6 +59,8 @@ EntityKind = Literal[
     "address",
     "email_domain",
     "phone_prefix",
+    "phone",
+    "email",
     "seller",
     "item",
     "session",
@@ -280,6 +282,23 @@ def _target_key(accepted: Accepted) -> str | None:
     return f"{getattr(props, 'target_type', '')}:{target}"
 
 
+def _phone_key(accepted: Accepted) -> str | None:
+    """The phone's pseudonym: given at signup, or set by an account update."""
+    props = accepted.event.props
+    phone = getattr(props, "phone", None)
+    if isinstance(phone, str):
+        return phone
+    if getattr(props, "field", None) == "phone":
+        value = getattr(props, "new_value", None)
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _email_key(accepted: Accepted) -> str | None:
+    """The e-mail's alias-folded pseudonym, so ``a.b+x@`` and ``ab@`` are one mailbox."""
+    return accepted.derived.email_alias
+
+
 def _coupon_key(accepted: Accepted) -> str | None:
     value = getattr(accepted.event.props, "coupon_id", None)
     return value if isinstance(value, str) else None
@@ -295,6 +314,8 @@ _ENTITY_GETTERS: Final[dict[str, Getter]] = {
     "address": _derived("address_key"),
     "email_domain": _derived("email_domain"),
     "phone_prefix": _derived("phone_prefix"),
+    "phone": _phone_key,
+    "email": _email_key,
     "seller": _seller_key,
     "item": _item_key,
     "session": _single("session_id"),
@@ -310,7 +331,8 @@ def entity_getter(kind: str) -> Getter:
 
     ``seller`` is the counterparty seller (``props.seller_id``, or an engaged target's
     ``owner_id``); ``item`` is ``props.item_id``, an item page's target, or an order's first item;
-    ``target`` is ``<target_type>:<target_id>`` of page views and engagement.
+    ``target`` is ``<target_type>:<target_id>`` of page views and engagement; ``phone`` and
+    ``email`` are pseudonyms (signups and account updates), so links by them never hold PII.
     """
     try:
         return _ENTITY_GETTERS[kind]
@@ -319,3 +341,20 @@ def entity_getter(kind: str) -> Getter:
 
 
 EVENT_FIELDS: Final[dict[str, ValueType]] = _catalogue()
+
+# Entity kinds that are plain event fields, so generated code can read them inline.
+PLAIN_ENTITY_PATHS: Final[dict[str, str]] = {
+    "user": "event.user_id",
+    "device": "event.device.id",
+    "ip": "event.ip",
+    "ip24": "event.derived.ip_prefix_narrow",
+    "ip16": "event.derived.ip_prefix_wide",
+    "instrument": "event.props.payment.instrument_id",
+    "address": "event.derived.address_key",
+    "email_domain": "event.derived.email_domain",
+    "phone_prefix": "event.derived.phone_prefix",
+    "session": "event.session_id",
+    "coupon": "event.props.coupon_id",
+    "bin": "event.props.payment.bin",
+    "country": "event.geo.country",
+}
