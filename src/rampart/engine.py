@@ -219,8 +219,11 @@ class Engine:
             entity_id = self._verdict_getters[entity](accepted)
             if not entity_id:
                 continue
+            # Remember an address by its pseudonym: what the engine keeps (and checkpoints)
+            # never holds the raw value; only the verdict answered to the caller does.
+            kept_id = accepted.event.ip if entity == "ip" else entity_id
             for area in prepared.signal.areas:
-                key = (entity, entity_id, area)
+                key = (entity, str(kept_id), area)
                 if key in self._flagged:
                     continue
                 self._flagged.add(key)

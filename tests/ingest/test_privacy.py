@@ -111,3 +111,14 @@ def test_secret_is_required_outside_demo(tmp_path: Path, monkeypatch: pytest.Mon
     )
     assert result.exit_code == 2
     assert "RAMPART_PSEUDONYM_SECRET" in result.output
+
+
+def test_rejects_never_write_pii_sent_as_numbers() -> None:
+    privacy = EventPrivacy.for_demo()
+    scrubbed = privacy.scrub_raw(
+        b'{"event_id":"x","type":"account.created","ts":"2026-03-01T10:00:00Z",'
+        b'"props":{"email":"a@b.co","phone":6591234567},"card":4111111111111111,"total":12}'
+    )
+    assert "6591234567" not in scrubbed
+    assert "4111111111111111" not in scrubbed
+    assert '"total":12' in scrubbed  # small numbers under unknown keys are no identifier

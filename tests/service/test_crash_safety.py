@@ -63,6 +63,15 @@ def test_sigkill_then_restart_gives_the_uninterrupted_outputs(world: Path, tmp_p
 
     resumed = _score(world, crashed, checkpoint)
     assert resumed.wait(timeout=600) == 0, (crashed / "stderr.txt").read_text()
-    for name in ("decisions.jsonl", "verdicts.jsonl"):
+    for name in ("decisions.jsonl", "verdicts.jsonl", "rejects.jsonl"):
         assert (crashed / name).read_bytes() == (reference / name).read_bytes(), name
     assert expected_lines > 10_000
+    # The checkpoint holds pseudonyms only: no address a verdict names in clear.
+    ip_verdicts = [
+        line.split(b'"entity_id":"')[1].split(b'"')[0]
+        for line in (crashed / "verdicts.jsonl").read_bytes().splitlines()
+        if b'"entity_type":"ip"' in line
+    ]
+    assert ip_verdicts
+    state = (checkpoint / "checkpoint.msgpack").read_bytes()
+    assert not [ip for ip in ip_verdicts if ip in state]

@@ -59,6 +59,10 @@ class EventIdDeduper:
     def __len__(self) -> int:
         return len(self._bucket_of)
 
+    def __contains__(self, event_id: object) -> bool:
+        """Whether ``event_id`` is remembered now (a look that remembers nothing)."""
+        return event_id in self._bucket_of
+
     def seen_before(self, event_id: str, ts: float) -> bool:
         """True when ``event_id`` was already accepted; otherwise remember it and say False."""
         if ts > self._watermark:

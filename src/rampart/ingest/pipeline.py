@@ -88,6 +88,10 @@ class Intake:
                 stats.invalid += 1
                 self.rejects.add(source, parsed, record.raw, "invalid")
                 continue
+            # A re-sent id is a duplicate before anything else: it must not move the watermark.
+            if parsed.event_id in self.deduper:
+                stats.duplicates += 1
+                continue
             ts = parsed.ts.timestamp()
             behind = self.late_policy.lateness(ts)
             if behind is not None:

@@ -313,6 +313,13 @@ class EventPrivacy:
             return [self._scrub(v, kind, safe) for v in value]
         if isinstance(value, str) and not safe:
             return self.pseudonymizer.token(kind, value) if kind else pii.redact_text(value)
+        if isinstance(value, int | float) and not isinstance(value, bool) and not safe:
+            # PII sent as a number (a phone as an integer: the very record that is rejected)
+            # and long numbers under unknown keys (a card number) are not written either.
+            if kind:
+                return self.pseudonymizer.token(kind, repr(value))
+            if abs(value) >= 1_000_000:
+                return "<number>"
         return value
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -89,10 +90,29 @@ def open_scoring(
         labels=load_labels(labels) if labels is not None else (),
         checkpoints=store,
         checkpoint_every=checkpoint_every,
-        pack_fingerprint=loaded.fingerprint,
+        run_fingerprint=run_fingerprint(
+            loaded.fingerprint,
+            privacy,
+            inputs=[events, labels, mapping],
+            options=[str(rejects), str(source_format)],
+        ),
         restore_features=lambda data: OnlineFeatures.restore(specs, data),
     )
     return OpenedScoring(run, source, rejects)
+
+
+def run_fingerprint(
+    pack: str, privacy: EventPrivacy, *, inputs: list[Path | None], options: list[str]
+) -> str:
+    """What a checkpoint may only be resumed with: the same pack, inputs, options and key.
+
+    Inputs are named by path and size (a hash of gigabytes would cost a second read); the key
+    by a pseudonym of a fixed string, which identifies it without revealing it.
+    """
+    parts = [pack, privacy.pseudonymizer.token("value", "rampart-checkpoint"), *options]
+    for path in inputs:
+        parts.append(f"{path}:{path.stat().st_size}" if path is not None else "-")
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 def count_lines(path: Path) -> int | None:

@@ -38,7 +38,7 @@ class IntakeCheckpoint(msgspec.Struct, kw_only=True):
 class Checkpoint(msgspec.Struct, kw_only=True):
     """One consistent point of a run."""
 
-    pack_fingerprint: str
+    run_fingerprint: str
     records_consumed: int
     labels_applied: int
     output_sizes: dict[str, int]
@@ -79,9 +79,15 @@ class CheckpointStore:
         if path.exists():
             return path.read_bytes()
         secret = os.urandom(32)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Written whole to a private temporary file, then renamed: a kill leaves no empty key.
+        temporary = path.with_suffix(".tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(secret)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+        _fsync_folder(self.folder)
         return secret
 
 

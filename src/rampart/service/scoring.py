@@ -87,7 +87,7 @@ class ScoringRun:
         labels: Sequence[Label] = (),
         checkpoints: CheckpointStore | None = None,
         checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
-        pack_fingerprint: str = "",
+        run_fingerprint: str = "",
         restore_features: Callable[[bytes], FeatureState] | None = None,
     ) -> None:
         self.intake = intake
@@ -95,16 +95,16 @@ class ScoringRun:
         self.labels = labels
         self.checkpoints = checkpoints
         self.checkpoint_every = checkpoint_every
-        self.fingerprint = pack_fingerprint
+        self.fingerprint = run_fingerprint
         self.stats = RunStats()
         self._restore_features = restore_features
         self._consumed = 0
         self._labels_applied = 0
         resume = checkpoints.load() if checkpoints is not None else None
-        if resume is not None and resume.pack_fingerprint != pack_fingerprint:
+        if resume is not None and resume.run_fingerprint != run_fingerprint:
             raise ValueError(
-                "the checkpoint was written with another rule pack; remove the checkpoint folder "
-                "to start over"
+                "the checkpoint was written for another run (rule pack, inputs, options or "
+                "pseudonymisation key differ); remove the checkpoint folder to start over"
             )
         sizes = resume.output_sizes if resume is not None else {}
         self._outputs = {
@@ -172,11 +172,14 @@ class ScoringRun:
             yield record
 
     def _apply_labels_until(self, ts: float) -> None:
+        """Apply every label known before ``ts``."""
         labels = self.labels
         while self._labels_applied < len(labels):
             label = labels[self._labels_applied]
             assert label.ts is not None
-            if label.ts.timestamp() > ts:
+            # Strictly earlier labels only: an event never sees what became known at its own
+            # instant (or later).
+            if label.ts.timestamp() >= ts:
                 break
             self.engine.apply_label(label)
             self._labels_applied += 1
@@ -193,7 +196,7 @@ class ScoringRun:
         stats = self.intake.stats
         self.checkpoints.save(
             Checkpoint(
-                pack_fingerprint=self.fingerprint,
+                run_fingerprint=self.fingerprint,
                 records_consumed=self._consumed,
                 labels_applied=self._labels_applied,
                 output_sizes=sizes,
