@@ -15,7 +15,7 @@ from rampart.simulate.catalog import SEARCH_TERMS, Item
 from rampart.simulate.clock import MIN, SEC
 from rampart.simulate.commerce import Line, aftermath, checkout, message
 from rampart.simulate.devices import Device
-from rampart.simulate.emit import Actor
+from rampart.simulate.emit import Actor, item_page
 from rampart.simulate.ids import IdFactory
 from rampart.simulate.market import Market
 from rampart.simulate.places import COUNTRIES
@@ -243,16 +243,10 @@ def session(
         iid = item.item_id
         seller_id = item.seller.uid
         dwell = int(lognorm(_LN_ITEM, 0.9))
-        props = {
-            "path": f"/item/{iid}",
-            "target_type": "item",
-            "target_id": iid,
-            "dwell_ms": dwell,
-            "status": 200 if rand() > 0.003 else 404,
-        }
+        props = item_page(iid, dwell, 200 if rand() > 0.003 else 404)
         if web:
             props["referrer"] = path
-        path = props["path"]
+        path = f"/item/{iid}"
         emit("page.view", t, actor, props)
         e = rand()
         if e < 0.09:

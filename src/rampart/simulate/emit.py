@@ -146,5 +146,22 @@ class Labels:
         return out
 
 
+def item_page(item_id: str, dwell_ms: int | None, status: int = 200) -> dict[str, object]:
+    """The props of a view of an item's page, as every actor in the world sends them.
+
+    >>> item_page("i9", 1200)
+    {'path': '/item/i9', 'target_type': 'item', 'target_id': 'i9', 'dwell_ms': 1200, 'status': 200}
+    """
+    props: dict[str, object] = {
+        "path": f"/item/{item_id}",
+        "target_type": "item",
+        "target_id": item_id,
+    }
+    if dwell_ms is not None:
+        props["dwell_ms"] = dwell_ms
+    props["status"] = status
+    return props
+
+
 def _eid(entity: str | Event) -> str:
     return entity if isinstance(entity, str) else str(entity["event_id"])

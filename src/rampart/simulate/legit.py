@@ -10,7 +10,7 @@ import numpy as np
 from rampart.simulate.behaviour import login, session
 from rampart.simulate.clock import DAY, HOUR, MIN, SEC, WEEKLY, utc_hour_weights, weekday
 from rampart.simulate.devices import phone_device, web_device
-from rampart.simulate.emit import Actor
+from rampart.simulate.emit import Actor, item_page
 from rampart.simulate.ids import IdFactory, np_stream, stream
 from rampart.simulate.market import Market
 from rampart.simulate.pii import home_place, phone_for, render_address
@@ -113,13 +113,7 @@ class Legit:
                 "page.view",
                 t,
                 anon,
-                {
-                    "path": f"/item/{item.item_id}",
-                    "target_type": "item",
-                    "target_id": item.item_id,
-                    "dwell_ms": dwell,
-                    "status": 200,
-                },
+                item_page(item.item_id, dwell),
             )
             t += dwell + rng.randint(500, 3000)
         channel = rng.choices(_CHANNELS, _CHANNEL_W)[0]
@@ -225,13 +219,7 @@ class Legit:
         for step in range(1 + int(rng.expovariate(1 / 2.5))):
             item = m.cat.pick(rng, user.country, user.affinity)
             dwell = int(rng.lognormvariate(9.6, 0.9))
-            props: dict[str, object] = {
-                "path": f"/item/{item.item_id}",
-                "target_type": "item",
-                "target_id": item.item_id,
-                "dwell_ms": dwell,
-                "status": 200,
-            }
+            props: dict[str, object] = item_page(item.item_id, dwell)
             if step == 0 and referrer:
                 props["referrer"] = referrer
             m.em.emit("page.view", t, actor, props)

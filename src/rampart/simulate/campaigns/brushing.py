@@ -10,7 +10,7 @@ from rampart.simulate.campaigns.base import Campaign, Kit
 from rampart.simulate.catalog import Item
 from rampart.simulate.clock import HOUR, MIN, SEC
 from rampart.simulate.commerce import Line, checkout, fulfil, review
-from rampart.simulate.emit import Actor
+from rampart.simulate.emit import Actor, item_page
 from rampart.simulate.ids import IdFactory
 from rampart.simulate.population import User
 
@@ -67,13 +67,7 @@ def _fake_order(
         "page.view",
         t,
         actor,
-        {
-            "path": f"/item/{item.item_id}",
-            "target_type": "item",
-            "target_id": item.item_id,
-            "dwell_ms": rng.randint(2000, 25000 if hard else 6000),
-            "status": 200,
-        },
+        item_page(item.item_id, rng.randint(2000, 25000 if hard else 6000)),
     )
     kit.abuse(c, rng, ev, AREA, ip=label_ip)
     t += rng.randint(5 * SEC, 60 * SEC)

@@ -13,7 +13,7 @@ from rampart.simulate.campaigns.base import Campaign, Kit
 from rampart.simulate.catalog import Item
 from rampart.simulate.clock import MIN, SEC
 from rampart.simulate.devices import Device
-from rampart.simulate.emit import Actor
+from rampart.simulate.emit import Actor, item_page
 from rampart.simulate.population import User
 
 AREA = "click_farm"
@@ -39,13 +39,7 @@ def _engage(
         "page.view",
         t,
         actor,
-        {
-            "path": f"/item/{item.item_id}",
-            "target_type": "item",
-            "target_id": item.item_id,
-            "dwell_ms": d,
-            "status": 200,
-        },
+        item_page(item.item_id, d),
     )
     kit.abuse(c, rng, ev, AREA)
     for action in rng.sample(("like", "wishlist", "share", "click"), rng.randint(1, 3)):

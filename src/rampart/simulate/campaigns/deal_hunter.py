@@ -13,7 +13,7 @@ from rampart.simulate.catalog import Coupon, Item
 from rampart.simulate.clock import HOUR, MIN, SEC
 from rampart.simulate.commerce import Line, checkout, fulfil
 from rampart.simulate.devices import phone_device
-from rampart.simulate.emit import Actor
+from rampart.simulate.emit import Actor, item_page
 from rampart.simulate.pii import home_place, render_address
 from rampart.simulate.places import COUNTRIES, round_price
 
@@ -73,13 +73,7 @@ def pricing_error_rush(kit: Kit) -> None:
                 "page.view",
                 t,
                 actor,
-                {
-                    "path": f"/item/{item.item_id}",
-                    "target_type": "item",
-                    "target_id": item.item_id,
-                    "dwell_ms": rng.randint(3000, 15000),
-                    "status": 200,
-                },
+                item_page(item.item_id, rng.randint(3000, 15000)),
             )
             kit.abuse(c, rng, ev, AREA)
             t += rng.randint(5 * SEC, 40 * SEC)

@@ -14,7 +14,7 @@ from rampart.simulate.catalog import Coupon, Item
 from rampart.simulate.clock import DAY, HOUR, MIN, SEC
 from rampart.simulate.commerce import Line, checkout, fulfil
 from rampart.simulate.devices import Device
-from rampart.simulate.emit import Actor
+from rampart.simulate.emit import Actor, item_page
 from rampart.simulate.ids import IdFactory
 from rampart.simulate.pii import Place, home_place, render_address
 from rampart.simulate.places import COUNTRIES
@@ -74,13 +74,7 @@ def _first_order(
         "page.view",
         t,
         actor,
-        {
-            "path": f"/item/{item.item_id}",
-            "target_type": "item",
-            "target_id": item.item_id,
-            "dwell_ms": rng.randint(1500, 9000),
-            "status": 200,
-        },
+        item_page(item.item_id, rng.randint(1500, 9000)),
     )
     kit.abuse(c, rng, ev, AREA, ip=kit.k.datacenter_share > 0.5)
     t += int(rng.uniform(5, 30) * SEC * kit.k.pace)

@@ -10,7 +10,7 @@ from rampart.simulate.campaigns.base import Kit
 from rampart.simulate.clock import HOUR, MIN
 from rampart.simulate.commerce import message
 from rampart.simulate.devices import SCRIPT_UAS, Device, web_device
-from rampart.simulate.emit import Actor
+from rampart.simulate.emit import Actor, item_page
 from rampart.simulate.pii import ascii_fold, geo_for, person_name, phone_for
 from rampart.simulate.places import COUNTRIES
 
@@ -102,13 +102,7 @@ def slow_scraper(kit: Kit) -> None:
                 "page.view",
                 t,
                 actor,
-                {
-                    "path": f"/item/{item.item_id}",
-                    "target_type": "item",
-                    "target_id": item.item_id,
-                    "dwell_ms": d,
-                    "status": 200,
-                },
+                item_page(item.item_id, d),
             )
             kit.abuse(c, rng, ev, AREA, ip=u.home_ip == ip)
             t += int(rng.expovariate(per_hour / HOUR)) + d // 4

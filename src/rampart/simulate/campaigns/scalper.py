@@ -12,7 +12,7 @@ from rampart.simulate.campaigns.base import Campaign, Kit
 from rampart.simulate.catalog import Item
 from rampart.simulate.clock import MIN, SEC
 from rampart.simulate.commerce import Line, checkout
-from rampart.simulate.emit import Actor
+from rampart.simulate.emit import Actor, item_page
 from rampart.simulate.ids import IdFactory
 from rampart.simulate.pii import Place, render_address
 from rampart.simulate.places import COUNTRIES
@@ -42,13 +42,7 @@ def _grab(
         "page.view",
         t,
         actor,
-        {
-            "path": f"/item/{item.item_id}",
-            "target_type": "item",
-            "target_id": item.item_id,
-            "dwell_ms": rng.randint(*think_ms),
-            "status": 200,
-        },
+        item_page(item.item_id, rng.randint(*think_ms)),
     )
     kit.abuse(c, rng, ev, AREA, ip=label_ip)
     t += rng.randint(*think_ms)
@@ -140,13 +134,7 @@ def drop_bots(kit: Kit) -> None:
                     "page.view",
                     t0 - (polls - p) * rng.randint(800, 2500),
                     actor,
-                    {
-                        "path": f"/item/{item.item_id}",
-                        "target_type": "item",
-                        "target_id": item.item_id,
-                        "dwell_ms": rng.randint(200, 1200),
-                        "status": 200,
-                    },
+                    item_page(item.item_id, rng.randint(200, 1200)),
                 )
                 kit.abuse(c, rng, ev, AREA, ip=True)
             t = t0 + rng.randint(*think) + int(rng.uniform(0, k.jitter_s / 60) * SEC)
