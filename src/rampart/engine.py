@@ -80,12 +80,11 @@ class _Prepared(NamedTuple):
 
 
 def _verdict_entity_getter(entity: EntityType) -> Callable[[Accepted], str | None]:
+    """How a verdict names its entity: as the caller sent it (an ip in clear, from memory)."""
     if entity == "ip":
         return lambda accepted: accepted.raw_ip
-    if entity == "user":
-        return entity_getter("user")
-    kind = {"seller": "seller", "device": "device", "item": "item", "instrument": "instrument"}
-    return entity_getter(kind[entity])
+    # Every other verdict entity type is an entity kind of the same name.
+    return entity_getter(entity)
 
 
 class _Plan(NamedTuple):
