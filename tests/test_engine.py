@@ -86,6 +86,56 @@ def test_second_signup_on_a_device_is_reviewed_and_the_device_flagged_once(engin
     third = engine.process(_accept(_signup("e3", "2026-03-01T10:06:00Z")))
     assert third.decision.action == "review"
     assert third.verdicts == []  # already flagged
+    # From now on the flagged device's events carry the flag (after the rule's own reason).
+    assert third.decision.reasons == [
+        "rule:device_multi_signup",
+        "flagged:account_integrity:device",
+    ]
+
+
+def _login(event_id: str, ts: str, user: str, device: str) -> bytes:
+    return msgspec.json.encode({
+        "event_id": event_id, "type": "account.login", "ts": ts, "user_id": user,
+        "device": {"id": device}, "ip": "198.51.100.7", "props": {"success": True},
+    })  # fmt: skip
+
+
+def test_a_flagged_device_carries_to_its_later_events_without_accusing_others(
+    engine: Engine,
+) -> None:
+    engine.process(_accept(_signup("e1", "2026-03-01T10:00:00Z")))
+    engine.process(_accept(_signup("e2", "2026-03-01T10:05:00Z")))  # flags d1
+    later = engine.process(_accept(_login("l1", "2026-03-01T11:00:00Z", "victim", "d1")))
+    assert later.decision.action == "challenge"
+    assert later.decision.reasons == ["flagged:account_integrity:device"]
+    # Below the 0.5 that would flag the event's own user and ip (SCORING.md).
+    assert later.decision.areas == {"account_integrity": 0.3}
+    assert later.verdicts == []
+    # An account in account_integrity may be a victim: the user does not carry there.
+    own_device = engine.process(_accept(_login("l2", "2026-03-01T11:01:00Z", "u-e2", "d2")))
+    assert own_device.decision.action == "allow"
+
+
+def test_carry_survives_a_snapshot(engine: Engine, tmp_path: Path) -> None:
+    engine.process(_accept(_signup("e1", "2026-03-01T10:00:00Z")))
+    engine.process(_accept(_signup("e2", "2026-03-01T10:05:00Z")))
+    pack = load_pack(tmp_path)
+    restored = Engine(pack.rules, OnlineFeatures(list(pack.features)))
+    restored.load_state(
+        msgspec.msgpack.decode(msgspec.msgpack.encode(engine.state()), type=type(engine.state()))
+    )
+    later = restored.process(_accept(_login("l1", "2026-03-01T11:00:00Z", "u9", "d1")))
+    assert later.decision.reasons == ["flagged:account_integrity:device"]
+
+
+def test_carry_can_be_switched_off(tmp_path: Path) -> None:
+    (tmp_path / "rules.yaml").write_text(PACK)
+    pack = load_pack(tmp_path)
+    engine = Engine(pack.rules, OnlineFeatures(list(pack.features)), carry=None)
+    engine.process(_accept(_signup("e1", "2026-03-01T10:00:00Z")))
+    engine.process(_accept(_signup("e2", "2026-03-01T10:05:00Z")))
+    later = engine.process(_accept(_login("l1", "2026-03-01T11:00:00Z", "u9", "d1")))
+    assert later.decision.action == "allow"
 
 
 def test_a_resent_event_returns_the_stored_decision_and_changes_nothing(engine: Engine) -> None:

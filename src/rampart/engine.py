@@ -13,17 +13,69 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Final, NamedTuple, Protocol
+from typing import Any, Final, Literal, NamedTuple, Protocol, cast
 
 import msgspec
+from msgspec import UNSET
 
-from rampart.contract.outputs import Area, Decision, EntityType, Label, Verdict, VerdictAction
+from rampart.contract.outputs import (
+    ACTION_PRIORITY,
+    Area,
+    Decision,
+    EntityType,
+    Label,
+    Verdict,
+    VerdictAction,
+)
 from rampart.decide.policy import Policy, Signal, SignalAction, SignalMode
 from rampart.features.fields import Getter, entity_getter, event_getter
 from rampart.ingest.privacy import Accepted
 
 # How many decisions are kept for answering a re-sent event id (the intake also drops them).
 DEFAULT_DECISION_MEMORY: Final = 200_000
+
+# An entity is marked in an area when a verdict names it there, or when one of its own events
+# is actioned with the area's score at least this (SCORING.md counts it flagged from then on).
+MARK_SCORE: Final = 0.5
+
+
+CarryEntity = Literal["user", "device", "ip"]
+
+
+class Carry(msgspec.Struct, frozen=True, kw_only=True):
+    """Later events of an entity already flagged in an area are actioned in that area.
+
+    Once Rampart has named a device or an account as abusive, what it does next is part of the
+    same abuse: the scraper's next page views, the farm's next clicks. The carried signal's
+    weight stays under :data:`MARK_SCORE` so carrying never flags further entities by itself
+    (the event's other ip or device are not accused by association); it only acts on the event.
+    ``entities`` are the event's own entities that carry (``user``, ``device``, ``ip``). Only the
+    device carries by default: an account may be a victim (taken over, then used by a farm) and
+    gets its account back; residential and mobile addresses are shared by strangers.
+
+    A carried signal acts on the event but is not evidence for the policy: it never combines
+    with other signals into an area score (see :func:`_with_carried`).
+    """
+
+    entities: tuple[CarryEntity, ...] = ("device",)
+    # Areas whose abuse is done by its own accounts / addresses carry more of them.
+    by_area: Mapping[Area, tuple[CarryEntity, ...]] = {}
+    action: SignalAction = "challenge"
+    weight: float = 0.3
+
+
+DEFAULT_CARRY: Final = Carry(
+    by_area={
+        # Fake buyers, farm accounts and scalpers act through accounts they own.
+        "brushing": ("user", "device"),
+        "click_farm": ("user", "device"),
+        "scalper": ("user", "device"),
+        "incentive_abuse": ("user", "device"),
+        "deal_hunter": ("user", "device"),
+        # A scraper's address is its own for the run of the scrape.
+        "information_leakage": ("device", "ip"),
+    }
+)
 
 
 class VerdictSpec(Protocol):
@@ -106,11 +158,33 @@ def _plan(rules: Sequence[_Prepared]) -> _Plan:
     )
 
 
+def _with_carried(decision: Decision, carried: Sequence[Signal], carry: Carry) -> Decision:
+    """``decision`` with the carried signals added: they act, and raise no area beyond their
+    own weight (allow-listed events stay allowed)."""
+    allow_listed = decision.action == "allow" and decision.reasons
+    if allow_listed:
+        return decision
+    areas = dict(decision.areas or {})
+    for signal in carried:
+        areas[signal.areas[0]] = max(areas.get(signal.areas[0], 0.0), signal.weight)
+    action = decision.action
+    if carry.action != "score" and ACTION_PRIORITY[carry.action] > ACTION_PRIORITY[action]:
+        action = carry.action
+    return msgspec.structs.replace(
+        decision,
+        action=action,
+        score=max(decision.score, *(s.weight for s in carried)),
+        areas=areas,
+        reasons=[*decision.reasons, *(s.name for s in carried)],
+    )
+
+
 class EngineState(msgspec.Struct, kw_only=True):
     """What the engine itself keeps between events (the features keep their own)."""
 
     flagged: list[tuple[str, str, str]] = []
     decisions: list[tuple[str, bytes]] = []
+    marked: list[tuple[str, str, list[str]]] = []
 
 
 class Engine:
@@ -124,8 +198,13 @@ class Engine:
         policy: Policy | None = None,
         pseudonymize_ip: Callable[[str], str] | None = None,
         decision_memory: int = DEFAULT_DECISION_MEMORY,
+        carry: Carry | None = DEFAULT_CARRY,
     ) -> None:
         self.policy = policy or Policy()
+        self._carry = carry
+        # (entity kind, id as kept: ip pseudonymised) -> areas it is flagged in.
+        self._marked: dict[tuple[str, str], set[Area]] = {}
+        self._carry_signals: dict[tuple[str, Area], Signal] = {}
         self.features = features
         self._pseudonymize_ip = pseudonymize_ip
         self._prepared = [self._prepare(rule) for rule in rules if rule.mode != "off"]
@@ -192,6 +271,9 @@ class Engine:
             return Scored(stored, [], duplicate=True)
         plan = self._plans.get(event.type, self._fallback)
         row = self._row(plan, accepted, self.features.update(accepted))
+        # What Rampart knew before this event: its own findings must not carry onto itself.
+        carry = self._carry
+        carried = self._carried(accepted, carry) if self._marked and carry is not None else []
         signals: list[Signal] = []
         verdicts: list[Verdict] = []
         for prepared in plan.rules:
@@ -200,8 +282,57 @@ class Engine:
                 if prepared.verdict_entities and prepared.signal.mode == "live":
                     verdicts.extend(self._flag(prepared, accepted))
         decision = self.policy.decide(event.event_id, signals)
+        if decision.action != "allow" and decision.areas:
+            self._mark_own(accepted, decision.areas)
+        if carried:
+            decision = _with_carried(decision, carried, carry or DEFAULT_CARRY)
         self._remember(event.event_id, decision)
         return Scored(decision, verdicts)
+
+    def _own_entities(self, accepted: Accepted) -> list[tuple[str, str]]:
+        event = accepted.event
+        own = []
+        if event.user_id:
+            own.append(("user", event.user_id))
+        device = event.device
+        if device is not UNSET and device.id:
+            own.append(("device", device.id))
+        if event.ip is not UNSET and event.ip:
+            own.append(("ip", event.ip))
+        return own
+
+    def _mark(self, key: tuple[str, str], area: Area) -> None:
+        areas = self._marked.get(key)
+        if areas is None:
+            self._marked[key] = {area}
+        else:
+            areas.add(area)
+
+    def _mark_own(self, accepted: Accepted, areas: Mapping[Area, float]) -> None:
+        strong = [area for area, score in areas.items() if score >= MARK_SCORE]
+        if strong:
+            for key in self._own_entities(accepted):
+                for area in strong:
+                    self._mark(key, area)
+
+    def _carried(self, accepted: Accepted, carry: Carry) -> list[Signal]:
+        found: dict[Area, Signal] = {}
+        for key in self._own_entities(accepted):
+            for area in sorted(self._marked.get(key, ())):
+                if area not in found and key[0] in carry.by_area.get(area, carry.entities):
+                    found[area] = self._carry_signal(key[0], area, carry)
+        return list(found.values())
+
+    def _carry_signal(self, kind: str, area: Area, carry: Carry) -> Signal:
+        signal = self._carry_signals.get((kind, area))
+        if signal is None:
+            signal = self._carry_signals[(kind, area)] = Signal(
+                name=f"flagged:{area}:{kind}",
+                areas=(area,),
+                action=carry.action,
+                weight=min(carry.weight, MARK_SCORE - 1e-6),
+            )
+        return signal
 
     def apply_label(self, label: Label) -> None:
         """Feed a label (as known at its ``ts``) to the label-fed features."""
@@ -222,6 +353,7 @@ class Engine:
             # never holds the raw value; only the verdict answered to the caller does.
             kept_id = accepted.event.ip if entity == "ip" else entity_id
             for area in prepared.signal.areas:
+                self._mark((entity, str(kept_id)), area)
                 key = (entity, str(kept_id), area)
                 if key in self._flagged:
                     continue
@@ -252,9 +384,15 @@ class Engine:
         return EngineState(
             flagged=sorted(self._flagged),
             decisions=[(k, encode(v)) for k, v in self._decisions.items()],
+            marked=[
+                (kind, key, sorted(areas)) for (kind, key), areas in sorted(self._marked.items())
+            ],
         )
 
     def load_state(self, state: EngineState) -> None:
         decode = msgspec.json.Decoder(Decision).decode
         self._flagged = {tuple(item) for item in state.flagged}  # type: ignore[misc]
         self._decisions = OrderedDict((k, decode(v)) for k, v in state.decisions)
+        self._marked = {
+            (kind, key): {cast(Area, area) for area in areas} for kind, key, areas in state.marked
+        }
