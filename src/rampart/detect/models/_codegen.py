@@ -4,9 +4,9 @@
 function with one nested test per tree costs a few tens of nanoseconds per split. Measured on a
 100-tree, 15-leaf model over 40 features (one core): one conditional expression per tree, summed,
 8.4 µs per row; nested ``if`` statements adding to a local, 9.2 µs; walking flattened node arrays
-in a loop, 29 µs (every step pays list indexing). The raw scorer uses expressions; the
-contribution scorer needs statements (it updates a list along the path) and runs only when a
-score is worth explaining.
+in a loop, 29 µs (every step pays list indexing). The raw scorer uses expressions. The
+contribution scorer needs statements (it updates one local sum per feature along the path);
+it runs only when a score is worth explaining.
 
 NaN needs no check in the generated code: ``x > t`` and ``x <= t`` are both False for NaN, so
 writing the test the right way round sends NaN to the side :mod:`._trees` decided.
@@ -17,8 +17,7 @@ writing the test the right way round sends NaN to the side :mod:`._trees` decide
 >>> raw((1.0,)), raw((2.0,)), raw((float("nan"),))
 (0.0, 1.0, 0.0)
 >>> contrib = compile_contributions(TreeEnsemble((tree,), 1))
->>> c = [0.0]
->>> contrib((2.0,), c), c
+>>> contrib((2.0,))
 (1.0, [0.75])
 """
 
@@ -36,7 +35,7 @@ __all__ = ["MAX_DEPTH", "compile_contributions", "compile_raw", "source_raw"]
 MAX_DEPTH: Final = 90
 
 RawFunction = Callable[[Sequence[float]], float]
-ContribFunction = Callable[[Sequence[float], list[float]], float]
+ContribFunction = Callable[[Sequence[float]], tuple[float, list[float]]]
 
 
 def _lit(v: float) -> str:
@@ -59,7 +58,9 @@ def _condition(s: Split) -> tuple[str, bool]:
     return f"{x} <= {t} and {not_zero}", True
 
 
-def _emit(tree: Tree, i: int, indent: int, out: list[str], contrib: bool) -> None:
+def _emit(tree: Tree, i: int, indent: int, out: list[str]) -> None:
+    """Statements for the contribution scorer: every edge adds its change of expected value
+    to the split feature's sum."""
     pad = "    " * indent
     split = tree.splits[i]
     if split is None:
@@ -69,10 +70,9 @@ def _emit(tree: Tree, i: int, indent: int, out: list[str], contrib: bool) -> Non
     first, second = (split.left, split.right) if goes_left else (split.right, split.left)
     for keyword, child in (("if " + test + ":", first), ("else:", second)):
         out.append(pad + keyword)
-        if contrib:
-            delta = tree.values[child] - tree.values[i]
-            out.append(f"{pad}    c[{split.feature}] += {_lit(delta)}")
-        _emit(tree, child, indent + 1, out, contrib)
+        delta = tree.values[child] - tree.values[i]
+        out.append(f"{pad}    c{split.feature} += {_lit(delta)}")
+        _emit(tree, child, indent + 1, out)
 
 
 def _expression(tree: Tree, i: int) -> str:
@@ -94,16 +94,20 @@ def _source(ensemble: TreeEnsemble, contrib: bool) -> str:
         if tree.depth() > MAX_DEPTH:
             raise ValueError(f"tree {n} is {tree.depth()} splits deep; at most {MAX_DEPTH}")
     names = ", ".join(f"x{j}" for j in range(ensemble.n_features))
-    out = ["def _f(row, c):" if contrib else "def _f(row):", f"    {names}, = row", "    s = 0.0"]
+    out = ["def _f(row):", f"    {names}, = row", "    s = 0.0"]
     if contrib:
+        # One local per feature: a local update is several times cheaper than c[j] += d.
+        sums = [f"c{j}" for j in range(ensemble.n_features)]
+        out.append("    " + " = ".join(sums) + " = 0.0")
         for n, tree in enumerate(ensemble.trees):
             out.append(f"    # tree {n}")
-            _emit(tree, 0, 1, out, contrib=True)
-    else:
-        trees = ensemble.trees
-        for start in range(0, len(trees), _TREES_PER_STATEMENT):
-            terms = [_expression(t, 0) for t in trees[start : start + _TREES_PER_STATEMENT]]
-            out.append("    s = s + " + " + ".join(terms))
+            _emit(tree, 0, 1, out)
+        out.append(f"    return s, [{', '.join(sums)}]")
+        return "\n".join(out) + "\n"
+    trees = ensemble.trees
+    for start in range(0, len(trees), _TREES_PER_STATEMENT):
+        terms = [_expression(t, 0) for t in trees[start : start + _TREES_PER_STATEMENT]]
+        out.append("    s = s + " + " + ".join(terms))
     out.append("    return s")
     return "\n".join(out) + "\n"
 
@@ -126,5 +130,5 @@ def compile_raw(ensemble: TreeEnsemble, name: str = "tree-ensemble") -> RawFunct
 
 
 def compile_contributions(ensemble: TreeEnsemble, name: str = "tree-ensemble") -> ContribFunction:
-    """``f(row, c) -> raw score``, adding each split's Saabas contribution to ``c[feature]``."""
+    """``f(row) -> (raw score, per-feature Saabas contributions)``."""
     return cast(ContribFunction, _build(_source(ensemble, contrib=True), name))

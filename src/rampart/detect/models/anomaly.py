@@ -141,8 +141,7 @@ class AnomalyModel:
 
     def explain(self, row: Sequence[float], k: int = 3) -> list[Reason]:
         """Up to ``k`` features that isolated the row fastest."""
-        c = [0.0] * len(self.feature_names)
-        self._contrib(row, c)
+        _, c = self._contrib(row)
         n = len(self.ensemble.trees)
         return [(code, v / n) for code, v in top_reasons(c, self._reason_codes, k, sign=-1.0)]
 

@@ -38,11 +38,19 @@ Reason = tuple[str, float]  # ("model:<area>:<feature>", contribution to the raw
 
 
 def top_reasons(
-    contributions: Sequence[float], codes: Sequence[str], k: int, *, sign: float = 1.0
+    contributions: list[float], codes: Sequence[str], k: int, *, sign: float = 1.0
 ) -> list[Reason]:
-    """The ``k`` largest ``sign * contribution`` above zero, largest first."""
-    best = heapq.nlargest(k, range(len(codes)), key=lambda j: sign * contributions[j])
-    return [(codes[j], sign * contributions[j]) for j in best if sign * contributions[j] > 0]
+    """The ``k`` largest ``sign * contribution`` above zero, largest first (ties: feature order).
+
+    >>> top_reasons([0.5, -1.0, 2.0, 0.0], ["a", "b", "c", "d"], 2)
+    [('c', 2.0), ('a', 0.5)]
+    >>> top_reasons([0.5, -1.0, 2.0, 0.0], ["a", "b", "c", "d"], 2, sign=-1.0)
+    [('b', 1.0)]
+    """
+    values = contributions if sign == 1.0 else [sign * v for v in contributions]
+    # A bound method as key: about twice as fast as a lambda over ~40 features.
+    best = heapq.nlargest(k, range(len(values)), key=values.__getitem__)
+    return [(codes[j], values[j]) for j in best if values[j] > 0]
 
 
 class CompiledModel:
@@ -115,8 +123,7 @@ class CompiledModel:
 
     def contributions(self, row: Sequence[float]) -> tuple[float, list[float]]:
         """(raw score, per-feature Saabas contributions); they sum to ``raw - self.bias``."""
-        c = [0.0] * len(self.feature_names)
-        return self._contrib(row, c), c
+        return self._contrib(row)
 
     def explain(self, row: Sequence[float], k: int = 3) -> list[Reason]:
         """Up to ``k`` features that pushed the score up most, as (reason code, contribution)."""
