@@ -36,9 +36,11 @@ How (and why):
   dense enough to matter lies in the core. The core of a sparse background is small, so the
   re-peel is cheap; that is the "affected part" here.
 - **When a block is suspicious.** Density alone depends on the traffic, so a block is compared
-  with what the degrees alone would give: under a configuration (Chung-Lu) null, sources ``A``
-  and target nodes ``B`` share ``mu = (sum of deg A)(sum of deg B) / M`` edges on average (``M``
-  edges in the window), and ``m`` observed edges have Poisson surprise
+  with what its members' activity elsewhere would give: under a configuration (Chung-Lu) null,
+  sources ``A`` and target nodes ``B`` share ``mu = D_A D_B / M`` edges on average, where ``M``
+  is the number of edges in the window and ``D_A``, ``D_B`` count the members' edges *outside*
+  the block plus one per member (with the block's own edges in the degrees, a burst that is a
+  large part of the window would explain itself away). ``m`` observed edges have Poisson surprise
   ``m ln(m / mu) - m + mu`` nats (a Chernoff bound on ``-ln P(X >= m)``). A block is suspicious
   when the surprise reaches ``min_surprise``, the lift ``m / mu`` reaches ``min_lift`` (the
   densest part of an honest graph beats ``mu`` a little, having been picked for density), and
@@ -110,7 +112,7 @@ class DenseConfig(msgspec.Struct, frozen=True, kw_only=True):
     """A target is reported only if at least this share of its live edges come from the block:
     popular targets the block also hit (camouflage, or victims) keep their density in the block
     but are not named as members."""
-    min_lift: float = 2.0
+    min_lift: float = 5.0
     """Least ratio of the block's edge count to the degree-based expectation: the densest part
     of an honest graph also beats the expectation a little (it was picked for being dense)."""
 
@@ -274,16 +276,28 @@ class DenseBlockDetector:
         graph = self.graph_
         if graph.core_changed:
             graph.core_changed = False
+            # Peel over the core's own edges: heavy sources have most of theirs outside it.
+            core_tgt = graph.core.tgt
+            src_adj = {
+                s: {t: w for t, w in graph.src_adj[s].items() if t in core_tgt}
+                for s in graph.core.src
+            }
+            tgt_adj: dict[TB, dict[str, int]] = {t: {} for t in core_tgt}
+            for s, adj in src_adj.items():
+                for t, w in adj.items():
+                    tgt_adj[t][s] = w
             self.peeled_ = extract_blocks(
-                graph.src_adj, graph.tgt_adj, graph.core, self.k_, self.config.max_blocks
+                src_adj, tgt_adj, graph.core, self.k_, self.config.max_blocks
             )
         self.blocks_ = [self._judge(p) for p in self.peeled_]
 
     def _judge(self, peeled: PeeledBlock[TB]) -> _Block:
         graph, cfg = self.graph_, self.config
-        src_deg = sum(len(graph.src_adj[s]) for s in peeled.sources)
-        tgt_deg = sum(len(graph.tgt_adj[t]) for t in peeled.targets)
-        expected = src_deg * tgt_deg / graph.edges if graph.edges else 0.0
+        # Degrees outside the block (plus one per member), so that a block that is a large part
+        # of the window does not inflate its own expectation.
+        outside_src = sum(len(graph.src_adj[s]) + 1 for s in peeled.sources) - peeled.edges
+        outside_tgt = sum(len(graph.tgt_adj[t]) + 1 for t in peeled.targets) - peeled.edges
+        expected = outside_src * outside_tgt / graph.edges
         surprise = poisson_surprise(peeled.edges, expected)
         targets = self._member_targets(peeled)
         suspicious = (
