@@ -12,6 +12,15 @@ from rampart.detect.content.phishing import (
     PhishingFinding,
     detect_phishing,
 )
+from rampart.detect.content.templated import (
+    TemplateConfig,
+    TemplatedTextIndex,
+    TemplateMatch,
+    TemplateState,
+    minhash,
+    normalise,
+    shingles,
+)
 
 __all__ = [
     "DEFAULT_PROTECTED",
@@ -19,6 +28,13 @@ __all__ = [
     "PAYMENT_DOMAINS",
     "ContactFinding",
     "PhishingFinding",
+    "TemplateConfig",
+    "TemplateMatch",
+    "TemplateState",
+    "TemplatedTextIndex",
     "detect_contact",
     "detect_phishing",
+    "minhash",
+    "normalise",
+    "shingles",
 ]
