@@ -1,4 +1,5 @@
-"""Graph detectors: dense blocks (brushing, click farms) with lockstep timing, incremental."""
+"""Graph detectors, incremental: dense blocks (brushing, click farms) with lockstep timing, and
+linkage rings (accounts joined by shared attributes and referrals)."""
 
 from rampart.detect.graph.dense import (
     BlockDetection,
@@ -7,5 +8,16 @@ from rampart.detect.graph.dense import (
     DenseConfig,
     MemberScore,
 )
+from rampart.detect.graph.rings import LinkageRings, RingInfo, RingsConfig, RingsState
 
-__all__ = ["BlockDetection", "DenseBlockDetector", "DenseBlockState", "DenseConfig", "MemberScore"]
+__all__ = [
+    "BlockDetection",
+    "DenseBlockDetector",
+    "DenseBlockState",
+    "DenseConfig",
+    "LinkageRings",
+    "MemberScore",
+    "RingInfo",
+    "RingsConfig",
+    "RingsState",
+]
