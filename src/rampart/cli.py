@@ -6,6 +6,7 @@ import dataclasses
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +25,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from rampart.contract.outputs import AREAS
 from rampart.contract.validate import ContractError, parse_line
+from rampart.detect.models.registry import ModelDirectoryError
+from rampart.detect.models.report import format_report
 from rampart.detect.rules.errors import PackError
 from rampart.ingest.pii import SecretError
 from rampart.ingest.pipeline import Intake, IntakeStats
@@ -35,6 +39,8 @@ from rampart.ingest.sources.mapping import MappingError
 from rampart.learn.evaluate import evaluate_files
 from rampart.learn.html import write_report
 from rampart.learn.report import render
+from rampart.learn.training import train_models
+from rampart.learn.trainset import build_training_set
 from rampart.packs import DEFAULT_PACK
 from rampart.service.assemble import OpenedScoring, count_lines, open_scoring
 from rampart.service.scoring import RunStats
@@ -299,6 +305,12 @@ def score(
     config: Annotated[
         Path | None, typer.Option(help="Config file holding the pseudonymisation secret.")
     ] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model", help="Model directory from `rampart train` (scored with the pack)."
+        ),
+    ] = None,
 ) -> None:
     """Score events in order: one decision per valid event, entity verdicts as they are found."""
     for path in (events, labels):
@@ -319,8 +331,17 @@ def score(
             demo=demo,
             config=config,
             warn=lambda message: errors.print(f"[yellow]{message}"),
+            models=model,
         )
-    except (PackError, SecretError, SourceFormatError, MappingError, OSError, ValueError) as exc:
+    except (
+        PackError,
+        SecretError,
+        SourceFormatError,
+        MappingError,
+        ModelDirectoryError,
+        OSError,
+        ValueError,
+    ) as exc:
         raise _fail(str(exc)) from exc
     stats = _score_with_progress(run, events)
     _print_scoring(stats, run, decisions, verdicts)
@@ -352,6 +373,68 @@ def _print_scoring(stats: RunStats, opened: OpenedScoring, decisions: Path, verd
         soft_wrap=True,
     )
     _print_intake(intake, opened.rejects)
+
+
+@app.command()
+def train(
+    events: Annotated[Path, typer.Option("--events", help="Events to learn from, in time order.")],
+    labels: Annotated[Path, typer.Option("--labels", help="Labels (contract label stream).")],
+    out: Annotated[Path, typer.Option("--out", help="Model directory to write.")],
+    until: Annotated[
+        datetime | None,
+        typer.Option(
+            "--until",
+            help="Use only events and labels with ts at or before this time (ISO 8601).",
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"],
+        ),
+    ] = None,
+    area: Annotated[
+        list[str] | None, typer.Option("--area", help="Train only this area (repeatable).")
+    ] = None,
+    pack: Annotated[
+        Path | None, typer.Option("--pack", help="Rule pack the models read (default: built-in).")
+    ] = None,
+    source_format: FormatOption = None,
+    mapping: MappingOption = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing model directory.")] = False,
+) -> None:
+    """Train per-area models from labelled events and write a versioned model directory."""
+    for path in (events, labels):
+        if not path.is_file():
+            raise _fail(f"{path} does not exist")
+    unknown = sorted(set(area or ()) - set(AREAS))
+    if unknown:
+        raise _fail(f"unknown area {', '.join(unknown)} (one of {', '.join(AREAS)})")
+    cutoff = until.replace(tzinfo=UTC) if until is not None and until.tzinfo is None else until
+    try:
+        with errors.status("replaying events for point-in-time features"):
+            training = build_training_set(
+                events,
+                labels,
+                pack=pack or DEFAULT_PACK,
+                until=cutoff,
+                source_format=source_format,
+                mapping=mapping,
+            )
+        with errors.status(f"training on {len(training.ts):,} events"):
+            result = train_models(
+                training,
+                out,
+                areas=area,
+                overwrite=overwrite,
+                metadata={
+                    "events": events.name,
+                    "labels": labels.name,
+                    "until": cutoff.isoformat() if cutoff is not None else None,
+                },
+            )
+    except (PackError, SourceFormatError, MappingError, OSError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    for model in result.trained:
+        console.print(format_report(model.report))
+    for skipped_area, reason in result.skipped.items():
+        console.print(f"[yellow]skipped {skipped_area}: {reason}")
+    console.print(f"model directory {out} version {result.version[:12]}")
 
 
 @app.command()

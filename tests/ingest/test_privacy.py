@@ -122,3 +122,33 @@ def test_rejects_never_write_pii_sent_as_numbers() -> None:
     assert "6591234567" not in scrubbed
     assert "4111111111111111" not in scrubbed
     assert '"total":12' in scrubbed  # small numbers under unknown keys are no identifier
+
+
+def _message(text: str) -> bytes:
+    return orjson.dumps({
+        "event_id": "m1", "type": "message.sent", "ts": "2026-03-01T10:00:00Z", "user_id": "u1",
+        "props": {"conversation_id": "c1", "recipient_id": "s1", "text": text},
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "contact", "phishing"),
+    [
+        ("Hi dear, pls whatsapp me 8.2.1.6.8.0.9.6.7.1", True, False),
+        ("Your refund is ready, login here: pasar-helpdesk[.]site/verify", False, True),
+        ("Track it on https://www.pasar.sg/orders/123, thanks!", True, False),
+        ("Is the blue one in stock? Order 2603038UGOCQO7", False, False),
+    ],
+)
+def test_content_detectors_read_the_raw_text_and_keep_only_flags(
+    text: str, contact: bool, phishing: bool
+) -> None:
+    accepted = EventPrivacy.for_demo().protect(decode_event(_message(text)))
+    assert (accepted.derived.text_contact, accepted.derived.text_phishing) == (contact, phishing)
+
+
+def test_the_marketplace_domains_come_from_the_environment() -> None:
+    env = {"RAMPART_PSEUDONYM_SECRET": "x" * 32, "RAMPART_MARKETPLACE_DOMAINS": "tokoku.id"}
+    privacy = EventPrivacy.from_config(env=env)
+    lookalike = privacy.protect(decode_event(_message("claim: https://tokoku-refund.com/login")))
+    assert lookalike.derived.text_phishing is True

@@ -21,7 +21,8 @@ for the content detectors, and never written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
@@ -39,6 +40,8 @@ from rampart.contract.events import (
     OrderCreated,
     ReviewPosted,
 )
+from rampart.detect.content.contact import detect_contact
+from rampart.detect.content.phishing import DEFAULT_PROTECTED, detect_phishing
 from rampart.ingest import pii
 from rampart.ingest.pii import Pseudonymizer
 
@@ -105,6 +108,14 @@ class Derived(msgspec.Struct, kw_only=True, omit_defaults=True):
     text_has_phone_like: bool | None = None
     text_has_handle: bool | None = None
     text_url_domains: tuple[str, ...] | None = None
+    # Content detectors (rampart.detect.content), run on the raw text while it is in memory.
+    text_contact: bool | None = None  # off-platform contact, de-obfuscated
+    text_phishing: bool | None = None  # a link to a look-alike of the marketplace or a payer
+
+
+MARKETPLACE_DOMAINS_ENV: Final = "RAMPART_MARKETPLACE_DOMAINS"
+# The simulated marketplace ("Pasar") of `rampart simulate` and `make demo`.
+DEMO_MARKETPLACE_DOMAINS: Final = ("pasar.sg", "pasar.co.id", "pasar.com.my", "pasar.co.th")
 
 
 class Accepted(NamedTuple):
@@ -123,13 +134,20 @@ class Accepted(NamedTuple):
 class EventPrivacy:
     """Applies the operator's pseudonymisation to every accepted event."""
 
-    def __init__(self, pseudonymizer: Pseudonymizer) -> None:
+    def __init__(
+        self, pseudonymizer: Pseudonymizer, *, marketplace_domains: Iterable[str] = ()
+    ) -> None:
         self.pseudonymizer = pseudonymizer
+        # Phishing look-alikes are judged against the marketplace's own domains and the payers'.
+        self.protected_domains = (*marketplace_domains, *DEFAULT_PROTECTED)
 
     @classmethod
     def for_demo(cls) -> EventPrivacy:
         """The fixed, publicly known demo key: for simulated worlds only."""
-        return cls(Pseudonymizer.from_config(demo=True, env={}))
+        return cls(
+            Pseudonymizer.from_config(demo=True, env={}),
+            marketplace_domains=DEMO_MARKETPLACE_DOMAINS,
+        )
 
     @classmethod
     def from_config(
@@ -140,11 +158,20 @@ class EventPrivacy:
         config_path: Path | None = None,
         phone_region: str | None = None,
     ) -> EventPrivacy:
-        """Load the operator's secret (see :func:`rampart.ingest.pii.load_secret`)."""
+        """Load the operator's secret (see :func:`rampart.ingest.pii.load_secret`).
+
+        The marketplace's own domains come from ``RAMPART_MARKETPLACE_DOMAINS`` (comma
+        separated); the demo adds the simulated marketplace's.
+        """
+        environ = os.environ if env is None else env
+        domains = [d.strip() for d in environ.get(MARKETPLACE_DOMAINS_ENV, "").split(",")]
+        if demo:
+            domains.extend(DEMO_MARKETPLACE_DOMAINS)
         return cls(
             Pseudonymizer.from_config(
                 demo=demo, env=env, config_path=config_path, phone_region=phone_region
-            )
+            ),
+            marketplace_domains=[d for d in domains if d],
         )
 
     def protect(self, event: Event) -> Accepted:
@@ -174,6 +201,10 @@ class EventPrivacy:
                 text = raw_text
                 redacted, features = pii.redact_text_with_features(raw_text)
                 self._derive_text(features, derived)
+                derived.text_contact = bool(detect_contact(raw_text).kinds)
+                derived.text_phishing = detect_phishing(
+                    raw_text, protected=self.protected_domains
+                ).flagged
                 changes["props"] = replace(event.props, text=redacted)
         protected = replace(event, **changes) if changes else event
         raw_ip = event.ip if event.ip is not UNSET else None

@@ -8,8 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
+from rampart.detect.models.registry import load_models
+from rampart.detect.models.view import ModelView
 from rampart.detect.rules.pack import load_pack
-from rampart.engine import Engine
+from rampart.detect.rules.pack_model import LoadedPack
+from rampart.engine import Engine, ScopedModel
 from rampart.features.online import OnlineFeatures
 from rampart.ingest.pii import MissingSecretError, Pseudonymizer
 from rampart.ingest.pipeline import Intake
@@ -66,6 +69,7 @@ def open_scoring(
     demo: bool,
     config: Path | None,
     warn: Callable[[str], None],
+    models: Path | None = None,
 ) -> OpenedScoring:
     """Everything a `rampart score` run needs, resumed from its checkpoint when there is one."""
     store = CheckpointStore(checkpoint) if checkpoint is not None else None
@@ -77,10 +81,13 @@ def open_scoring(
     sink = RejectSink(rejects, privacy.scrub_raw, append=resuming)
     intake = Intake(privacy, sink)
     specs = list(loaded.features)
+    view, scoped, model_version = open_models(models, loaded) if models else (None, [], "-")
     engine = Engine(
         loaded.rules,
         OnlineFeatures(specs),
         pseudonymize_ip=lambda ip: privacy.pseudonymizer.token("ip", ip),
+        view=view,
+        models=scoped,
     )
     run = ScoringRun(
         intake=intake,
@@ -94,11 +101,35 @@ def open_scoring(
             loaded.fingerprint,
             privacy,
             inputs=[events, labels, mapping],
-            options=[str(rejects), str(source_format)],
+            options=[str(rejects), str(source_format), model_version],
         ),
         restore_features=lambda data: OnlineFeatures.restore(specs, data),
     )
     return OpenedScoring(run, source, rejects)
+
+
+def open_models(directory: Path, pack: LoadedPack) -> tuple[ModelView, list[ScopedModel], str]:
+    """The models of a model directory, scoped to their event types, and the view they read.
+
+    Every model must read the same view, and every rule it reads hits of must be in ``pack``.
+    """
+    model_set = load_models(directory)
+    views = {model.feature_names for model in model_set.models.values()}
+    if len(views) != 1:
+        raise ValueError(f"{directory}: the models read different inputs; train them together")
+    view = ModelView(views.pop())
+    rules = {rule.name for rule in pack.rules}
+    missing = sorted(set(view.rule_names) - rules)
+    if missing:
+        raise ValueError(
+            f"{directory}: the models read rules the pack does not have: {', '.join(missing)} "
+            "(retrain them with this pack)"
+        )
+    scoped = []
+    for area, model in sorted(model_set.models.items()):
+        types = model_set.reports.get(area, {}).get("event_types")
+        scoped.append(ScopedModel(model, frozenset(types) if types is not None else None))
+    return view, scoped, model_set.version
 
 
 def run_fingerprint(

@@ -144,10 +144,18 @@ def _fmt(v: object) -> str:
 def format_report(report: Mapping[str, Any]) -> str:
     """A few lines for a terminal."""
     m, op, split = report["holdout_metrics"], report["operating_point"], report["split"]
+    if split["method"] == "time":
+        sizes = (
+            f"train {split['train']['rows']} rows ({split['train']['positives']} positive), "
+            f"holdout {split['holdout']['rows']} rows ({split['holdout']['positives']} positive)"
+        )
+    else:
+        sizes = (
+            f"{split['all']['rows']} rows ({split['all']['positives']} positive), "
+            f"{split['folds']} time blocks scored out of fold"
+        )
     lines = [
-        f"area {report['area']}: {report['num_trees']} trees, "
-        f"train {split['train']['rows']} rows ({split['train']['positives']} positive), "
-        f"holdout {split['holdout']['rows']} rows ({split['holdout']['positives']} positive)",
+        f"area {report['area']}: {report['num_trees']} trees, {sizes}",
         f"  AUC ROC {_fmt(m['auc_roc'])}  average precision {_fmt(m['average_precision'])}  "
         f"Brier {_fmt(report['calibration']['brier'])} ({report['calibration']['kind']})",
         f"  operating point p >= {_fmt(op['threshold'])}: precision {_fmt(op['precision'])} "
