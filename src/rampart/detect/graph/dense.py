@@ -48,6 +48,8 @@ How (and why):
   their traffic from outside the block (popular items the block also hit: camouflage) count in
   its density but are not reported as members (``min_target_share``). Because targets are
   time-bucketed, a lockstep group is surprising even when every one of its targets is popular.
+  Greedy peeling keeps the densest set, which leaves out members lighter than its density; a
+  suspicious block is therefore widened by the nodes with ``min_member_edges`` edges into it.
 - **Ageing out.** Edges live in their bucket; when event time reaches a bucket ``horizon_seconds``
   past another, the older bucket is dropped whole (its edges leave the graph and the core shrinks
   accordingly). Edges older than the horizon when they arrive are ignored. A member reported
@@ -72,7 +74,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Final
 
 import msgspec
@@ -112,6 +114,9 @@ class DenseConfig(msgspec.Struct, frozen=True, kw_only=True):
     """A target is reported only if at least this share of its live edges come from the block:
     popular targets the block also hit (camouflage, or victims) keep their density in the block
     but are not named as members."""
+    min_member_edges: int = 2
+    """A node the peeling left out is still a member of a suspicious block if it has this many
+    edges into the block (see :meth:`DenseBlockDetector._expand`)."""
     min_lift: float = 5.0
     """Least ratio of the block's edge count to the degree-based expectation: the densest part
     of an honest graph also beats the expectation a little (it was picked for being dense)."""
@@ -182,6 +187,7 @@ class _Block(msgspec.Struct, frozen=True):
     """A peeled block with its suspicion figures (internal)."""
 
     peeled: PeeledBlock[TB]
+    sources: frozenset[str]
     targets: tuple[str, ...]
     expected: float
     surprise: float
@@ -262,7 +268,7 @@ class DenseBlockDetector:
         for block in self.blocks_:
             if not block.suspicious:
                 continue
-            sources = sorted(block.peeled.sources)
+            sources = sorted(block.sources)
             keys = [(0, s) for s in sources] + [(1, t) for t in block.targets]
             if all(key in self.reported_ for key in keys):
                 continue
@@ -299,21 +305,46 @@ class DenseBlockDetector:
         outside_tgt = sum(len(graph.tgt_adj[t]) + 1 for t in peeled.targets) - peeled.edges
         expected = outside_src * outside_tgt / graph.edges
         surprise = poisson_surprise(peeled.edges, expected)
-        targets = self._member_targets(peeled)
+        targets = self._member_targets(peeled.sources, peeled.targets)
         suspicious = (
             surprise >= cfg.min_surprise
             and peeled.edges >= cfg.min_lift * expected
             and len(peeled.sources) >= cfg.min_sources
             and len(targets) >= cfg.min_targets
         )
-        return _Block(peeled, targets, expected, surprise, suspicious)
+        if not suspicious:
+            return _Block(peeled, peeled.sources, targets, expected, surprise, False)
+        sources, targets = self._expand(peeled)
+        return _Block(peeled, sources, targets, expected, surprise, True)
 
-    def _member_targets(self, peeled: PeeledBlock[TB]) -> tuple[str, ...]:
-        """The block's targets that get most of their traffic from it (not camouflage)."""
+    def _expand(self, peeled: PeeledBlock[TB]) -> tuple[frozenset[str], tuple[str, ...]]:
+        """Members the peeling left out: nodes with ``min_member_edges`` edges into the block.
+
+        The densest set leaves out members lighter than its density (a brushing account with 4
+        orders in a block averaging 10); hitting several of a lockstep block's target nodes
+        within the same bucket is evidence enough.
+        """
+        src_adj, tgt_adj = self.graph_.src_adj, self.graph_.tgt_adj
+        least = self.config.min_member_edges
+        hits = Counter[TB]()
+        for s in peeled.sources:
+            hits.update(tb for tb in src_adj[s] if tb not in peeled.targets)
+        tbs = set(peeled.targets) | {tb for tb, n in hits.items() if n >= least}
+        targets = self._member_targets(peeled.sources, tbs)
+        named = set(targets)
+        sources = Counter[str]()
+        for tb in tbs:
+            if tb[0] in named:
+                sources.update(s for s in tgt_adj[tb] if s not in peeled.sources)
+        extra = {s for s, n in sources.items() if n >= least}
+        return peeled.sources | extra, targets
+
+    def _member_targets(self, sources: frozenset[str], tbs: Iterable[TB]) -> tuple[str, ...]:
+        """The targets that get most of their traffic from ``sources`` (not camouflage)."""
         tgt_adj, buckets = self.graph_.tgt_adj, self.graph_.buckets
         inside = Counter[str]()
-        for tb in peeled.targets:
-            inside[tb[0]] += sum(1 for s in tgt_adj[tb] if s in peeled.sources)
+        for tb in tbs:
+            inside[tb[0]] += sum(1 for s in tgt_adj[tb] if s in sources)
         share = self.config.min_target_share
         members = []
         for t, n in inside.items():
@@ -342,7 +373,7 @@ class DenseBlockDetector:
     def score(self, source: str) -> MemberScore:
         """Is ``source`` in a currently suspicious block?"""
         for block in self.blocks_:
-            if block.suspicious and source in block.peeled.sources:
+            if block.suspicious and source in block.sources:
                 return self._member(block)
         return _NOT_IN_BLOCK
 
@@ -357,7 +388,7 @@ class DenseBlockDetector:
         p = block.peeled
         return MemberScore(
             True,
-            len(p.sources),
+            len(block.sources),
             len(block.targets),
             p.weight / WEIGHT_SCALE / p.size,
             block.surprise,
