@@ -114,9 +114,9 @@ class DenseConfig(msgspec.Struct, frozen=True, kw_only=True):
     """A target is reported only if at least this share of its live edges come from the block:
     popular targets the block also hit (camouflage, or victims) keep their density in the block
     but are not named as members."""
-    min_member_edges: int = 2
+    min_member_edges: int = 3
     """A node the peeling left out is still a member of a suspicious block if it has this many
-    edges into the block (see :meth:`DenseBlockDetector._expand`)."""
+    edges into the block, and a third of the block's average (see ``DenseBlockDetector._expand``)."""
     min_lift: float = 5.0
     """Least ratio of the block's edge count to the degree-based expectation: the densest part
     of an honest graph also beats the expectation a little (it was picked for being dense)."""
@@ -320,23 +320,27 @@ class DenseBlockDetector:
     def _expand(self, peeled: PeeledBlock[TB]) -> tuple[frozenset[str], tuple[str, ...]]:
         """Members the peeling left out: nodes with ``min_member_edges`` edges into the block.
 
-        The densest set leaves out members lighter than its density (a brushing account with 4
-        orders in a block averaging 10); hitting several of a lockstep block's target nodes
-        within the same bucket is evidence enough.
+        The densest set leaves out members lighter than its density (a brushing account with 5
+        orders in a block averaging 10); having at least a third of the block's average degree into
+        it, within the same buckets, is evidence enough.
         """
         src_adj, tgt_adj = self.graph_.src_adj, self.graph_.tgt_adj
         least = self.config.min_member_edges
+        # A third of the block's average in-block degree on each side, so that the many chance
+        # collisions of its camouflage edges (two block sources on one random item) stay out.
+        least_tgt = max(least, math.ceil(peeled.edges / len(peeled.targets) / 3))
+        least_src = max(least, math.ceil(peeled.edges / len(peeled.sources) / 3))
         hits = Counter[TB]()
         for s in peeled.sources:
             hits.update(tb for tb in src_adj[s] if tb not in peeled.targets)
-        tbs = set(peeled.targets) | {tb for tb, n in hits.items() if n >= least}
+        tbs = set(peeled.targets) | {tb for tb, n in hits.items() if n >= least_tgt}
         targets = self._member_targets(peeled.sources, tbs)
         named = set(targets)
         sources = Counter[str]()
         for tb in tbs:
             if tb[0] in named:
                 sources.update(s for s in tgt_adj[tb] if s not in peeled.sources)
-        extra = {s for s, n in sources.items() if n >= least}
+        extra = {s for s, n in sources.items() if n >= least_src}
         return peeled.sources | extra, targets
 
     def _member_targets(self, sources: frozenset[str], tbs: Iterable[TB]) -> tuple[str, ...]:
