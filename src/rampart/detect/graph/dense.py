@@ -116,7 +116,7 @@ class DenseConfig(msgspec.Struct, frozen=True, kw_only=True):
     but are not named as members."""
     min_member_edges: int = 3
     """A node the peeling left out is still a member of a suspicious block if it has this many
-    edges into the block, and a third of the block's average (see ``DenseBlockDetector._expand``)."""
+    edges into the block, and a third of the block's average (``DenseBlockDetector._expand``)."""
     min_lift: float = 5.0
     """Least ratio of the block's edge count to the degree-based expectation: the densest part
     of an honest graph also beats the expectation a little (it was picked for being dense)."""
