@@ -29,12 +29,16 @@ from rampart.contract.outputs import (
     VerdictAction,
 )
 from rampart.decide.policy import Policy, Signal, SignalAction, SignalMode
+from rampart.detect.graph.online import GraphFinding, GraphStage
 from rampart.detect.models.view import ModelView
 from rampart.features.fields import Getter, entity_getter, event_getter
 from rampart.ingest.privacy import Accepted
 
 # How many decisions are kept for answering a re-sent event id (the intake also drops them).
 DEFAULT_DECISION_MEMORY: Final = 200_000
+
+# Confidence of a graph detector's verdict: a block passed its surprise and lift tests.
+GRAPH_VERDICT_SCORE: Final = 0.8
 
 # An entity is marked in an area when a verdict names it there, or when one of its own events
 # is actioned with the area's score at least this (SCORING.md counts it flagged from then on).
@@ -164,6 +168,7 @@ class _Plan(NamedTuple):
 
     rules: tuple[_Prepared, ...]
     getters: tuple[tuple[str, Getter], ...]
+    # Read by rules but filled later or only on some events: present as None until then.
     score_names: tuple[str, ...]
 
 
@@ -174,7 +179,9 @@ def _plan(rules: Sequence[_Prepared], extra_paths: Iterable[str] = ()) -> _Plan:
         getters=tuple(
             (path, event_getter(path)) for path in sorted(paths) if path.startswith("event.")
         ),
-        score_names=tuple(p for p in sorted(paths) if p.startswith("scores.")),
+        score_names=tuple(
+            p for p in sorted(paths) if p.startswith(("scores.", "graph."))
+        ),
     )
 
 
@@ -205,6 +212,7 @@ class EngineState(msgspec.Struct, kw_only=True):
     flagged: list[tuple[str, str, str]] = []
     decisions: list[tuple[str, bytes]] = []
     marked: list[tuple[str, str, list[str]]] = []
+    graph: bytes = b""
 
 
 class Engine:
@@ -223,6 +231,7 @@ class Engine:
         models: Sequence[ScopedModel] = (),
         model_action: SignalAction = "review",
         observe: Callable[[Accepted, list[float]], None] | None = None,
+        graph: GraphStage | None = None,
     ) -> None:
         self.policy = policy or Policy()
         self._carry = carry
@@ -243,6 +252,7 @@ class Engine:
         }
         self._model_action: SignalAction = model_action
         self._observe = observe
+        self.graph = graph
         view_paths = view.row_paths if view is not None else ()
         self._fallback = _plan(unrestricted, view_paths)
         types = {t for p in self._prepared for t in (p.rule.event_types or ())}
@@ -308,6 +318,10 @@ class Engine:
             return Scored(stored, [], duplicate=True)
         plan = self._plans.get(event.type, self._fallback)
         row = self._row(plan, accepted, self.features.update(accepted))
+        found: list[GraphFinding] = []
+        if self.graph is not None:
+            graph_row, found = self.graph.update(accepted)
+            row.update(graph_row)
         # What Rampart knew before this event: its own findings must not carry onto itself.
         carry = self._carry
         carried = self._carried(accepted, carry) if self._marked and carry is not None else []
@@ -330,6 +344,10 @@ class Engine:
                 if probability >= model.threshold:
                     signals.append(self._model_signal(model.area, probability))
                     explained.extend(code for code, _ in model.explain(vector, 3))
+        for finding in found:
+            verdict = self._graph_verdict(finding, accepted)
+            if verdict is not None:
+                verdicts.append(verdict)
         decision = self.policy.decide(event.event_id, signals)
         if explained:
             decision = msgspec.structs.replace(decision, reasons=[*decision.reasons, *explained])
@@ -339,6 +357,22 @@ class Engine:
             decision = _with_carried(decision, carried, carry or DEFAULT_CARRY)
         self._remember(event.event_id, decision)
         return Scored(decision, verdicts)
+
+    def _graph_verdict(self, finding: GraphFinding, accepted: Accepted) -> Verdict | None:
+        key = (finding.entity_type, finding.entity_id, finding.area)
+        self._mark((finding.entity_type, finding.entity_id), finding.area)
+        if key in self._flagged:
+            return None
+        self._flagged.add(key)
+        return Verdict(
+            entity_type=finding.entity_type,
+            entity_id=finding.entity_id,
+            area=finding.area,
+            score=GRAPH_VERDICT_SCORE,
+            action="review",
+            found_at=accepted.event.ts,
+            evidence=list(finding.evidence),
+        )
 
     def _model_signal(self, area: str, probability: float) -> Signal:
         return Signal(
@@ -451,6 +485,7 @@ class Engine:
         return EngineState(
             flagged=sorted(self._flagged),
             decisions=[(k, encode(v)) for k, v in self._decisions.items()],
+            graph=self.graph.state() if self.graph is not None else b"",
             marked=[
                 (kind, key, sorted(areas)) for (kind, key), areas in sorted(self._marked.items())
             ],
@@ -460,6 +495,8 @@ class Engine:
         decode = msgspec.json.Decoder(Decision).decode
         self._flagged = {tuple(item) for item in state.flagged}  # type: ignore[misc]
         self._decisions = OrderedDict((k, decode(v)) for k, v in state.decisions)
+        if self.graph is not None and state.graph:
+            self.graph.load_state(state.graph)
         self._marked = {
             (kind, key): {cast(Area, area) for area in areas} for kind, key, areas in state.marked
         }

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
+from rampart.detect.graph.online import GraphStage
 from rampart.detect.models.registry import load_models
 from rampart.detect.models.view import ModelView
 from rampart.detect.rules.pack import load_pack
@@ -86,6 +87,7 @@ def open_scoring(
         loaded.rules,
         OnlineFeatures(specs),
         pseudonymize_ip=lambda ip: privacy.pseudonymizer.token("ip", ip),
+        graph=GraphStage(),
         view=view,
         models=scoped,
     )

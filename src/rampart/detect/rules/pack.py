@@ -60,6 +60,7 @@ from typing import Any, Final, NamedTuple, cast, get_args
 import yaml
 
 from rampart.contract.outputs import AREAS, ENTITY_TYPES, EntityType, VerdictAction
+from rampart.detect.graph.online import GRAPH_FIELDS
 from rampart.detect.rules import valuetypes as t
 from rampart.detect.rules.errors import ExpressionError, PackError, PackProblem, closest
 from rampart.detect.rules.expression import compile_expression
@@ -389,6 +390,7 @@ def build_pack(
     catalogue.update({f"features.{n}": t.ERROR for n in declared})
     catalogue.update(feature_catalogue(specs))
     catalogue.update({f"scores.{n}": t.FLOAT for n in score_names})
+    catalogue.update(GRAPH_FIELDS)
     store = lists if lists is not None else ListStore()
     check = lists is not None if check_lists is None else check_lists
     rules = _compile_rules(raw_rules, readers, catalogue, functions, store, check, problems)
