@@ -177,3 +177,42 @@ def test_decisions_never_depend_on_later_events() -> None:
     assert run(lines[:cut]) == whole[:cut]
     assert run(lines) == whole  # and a replay is identical
     assert any(b'"action":"allow"' not in d for d in whole)
+
+
+CARD_PACK = """
+features:
+  - {name: device_cards_24h, agg: distinct_count, field: event.props.payment.instrument_id,
+     keys: [device], window: 24h, where: {event.type: payment.attempt}}
+rules:
+  - name: card_testing
+    areas: [malicious_activity]
+    expression: event.type == "payment.attempt" and features.device_cards_24h >= 3
+    action: block
+    weight: 0.9
+    mode: live
+    verdict: {entity: [device, instrument], action: block, device_cards: true}
+"""
+
+
+def _attempt(event_id: str, ts: str, card: str, device: str = "tester") -> bytes:
+    return msgspec.json.encode({
+        "event_id": event_id, "type": "payment.attempt", "ts": ts, "user_id": "u1",
+        "device": {"id": device}, "ip": "198.51.100.7",
+        "props": {"order_id": "o1", "amount": 1, "currency": "SGD", "success": False,
+                  "payment": {"method": "card", "instrument_id": card}},
+    })  # fmt: skip
+
+
+def test_a_card_tester_is_named_with_the_cards_it_tried_before_it_was_caught(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "rules.yaml").write_text(CARD_PACK)
+    pack = load_pack(tmp_path)
+    engine = Engine(pack.rules, OnlineFeatures(list(pack.features)))
+    engine.process(_accept(_attempt("p0", "2026-03-01T09:00:00Z", "old", device="other")))
+    engine.process(_accept(_attempt("p1", "2026-03-01T10:00:00Z", "c1")))
+    engine.process(_accept(_attempt("p2", "2026-03-01T10:01:00Z", "c2")))
+    third = engine.process(_accept(_attempt("p3", "2026-03-01T10:02:00Z", "c3")))
+    named = sorted((v.entity_type, v.entity_id) for v in third.verdicts)
+    assert named == [("device", "tester"), ("instrument", "c1"), ("instrument", "c2"),
+                     ("instrument", "c3")]  # fmt: skip

@@ -37,6 +37,11 @@ from rampart.ingest.privacy import Accepted
 # How many decisions are kept for answering a re-sent event id (the intake also drops them).
 DEFAULT_DECISION_MEMORY: Final = 200_000
 
+# Cards remembered per device (most recent), for how long, and for how many devices.
+MAX_CARDS_PER_DEVICE: Final = 32
+CARD_MEMORY_SECONDS: Final = 86_400.0
+MAX_CARD_DEVICES: Final = 200_000
+
 # Confidence of a graph detector's verdict: a block passed its surprise and lift tests.
 GRAPH_VERDICT_SCORE: Final = 0.8
 
@@ -89,6 +94,8 @@ class VerdictSpec(Protocol):
     def entities(self) -> tuple[EntityType, ...]: ...
     @property
     def action(self) -> VerdictAction: ...
+    @property
+    def device_cards(self) -> bool: ...
 
 
 class EngineRule(Protocol):
@@ -153,6 +160,7 @@ class _Prepared(NamedTuple):
     evaluate: Callable[[Mapping[str, Any]], bool | None]
     verdict_entities: tuple[EntityType, ...]
     verdict_action: VerdictAction
+    device_cards: bool
 
 
 def _verdict_entity_getter(entity: EntityType) -> Callable[[Accepted], str | None]:
@@ -179,9 +187,7 @@ def _plan(rules: Sequence[_Prepared], extra_paths: Iterable[str] = ()) -> _Plan:
         getters=tuple(
             (path, event_getter(path)) for path in sorted(paths) if path.startswith("event.")
         ),
-        score_names=tuple(
-            p for p in sorted(paths) if p.startswith(("scores.", "graph."))
-        ),
+        score_names=tuple(p for p in sorted(paths) if p.startswith(("scores.", "graph."))),
     )
 
 
@@ -213,6 +219,7 @@ class EngineState(msgspec.Struct, kw_only=True):
     decisions: list[tuple[str, bytes]] = []
     marked: list[tuple[str, str, list[str]]] = []
     graph: bytes = b""
+    device_instruments: dict[str, dict[str, float]] = {}
 
 
 class Engine:
@@ -238,6 +245,8 @@ class Engine:
         # (entity kind, id as kept: ip pseudonymised) -> areas it is flagged in.
         self._marked: dict[tuple[str, str], set[Area]] = {}
         self._carry_signals: dict[tuple[str, Area], Signal] = {}
+        self._device_instruments: dict[str, dict[str, float]] = {}
+        self._instrument_of = entity_getter("instrument")
         self.features = features
         self._pseudonymize_ip = pseudonymize_ip
         self._prepared = [self._prepare(rule) for rule in rules if rule.mode != "off"]
@@ -295,6 +304,7 @@ class Engine:
             evaluate=rule.evaluate,
             verdict_entities=verdict.entities if verdict is not None else (),
             verdict_action=verdict.action if verdict is not None else "review",
+            device_cards=verdict.device_cards if verdict is not None else False,
         )
 
     def row(self, accepted: Accepted, features: Mapping[str, Any]) -> dict[str, Any]:
@@ -318,6 +328,7 @@ class Engine:
             return Scored(stored, [], duplicate=True)
         plan = self._plans.get(event.type, self._fallback)
         row = self._row(plan, accepted, self.features.update(accepted))
+        self._note_instrument(accepted)
         found: list[GraphFinding] = []
         if self.graph is not None:
             graph_row, found = self.graph.update(accepted)
@@ -444,33 +455,73 @@ class Engine:
             label = msgspec.structs.replace(label, entity_id=self._pseudonymize_ip(label.entity_id))
         self.features.apply_label(label, ts.timestamp())
 
+    def _note_instrument(self, accepted: Accepted) -> None:
+        """Remember which cards a device used: a card tester is caught after its first tries."""
+        device = accepted.event.device
+        instrument = self._instrument_of(accepted)
+        if device is UNSET or not device.id or not instrument:
+            return
+        cards = self._device_instruments.pop(device.id, None) or {}
+        cards.pop(str(instrument), None)
+        cards[str(instrument)] = accepted.event.ts.timestamp()
+        if len(cards) > MAX_CARDS_PER_DEVICE:
+            del cards[next(iter(cards))]
+        self._device_instruments[device.id] = cards  # most recently active device last
+        if len(self._device_instruments) > MAX_CARD_DEVICES:
+            del self._device_instruments[next(iter(self._device_instruments))]
+
+    def _earlier_instruments(self, accepted: Accepted) -> list[str]:
+        device = accepted.event.device
+        if device is UNSET or not device.id:
+            return []
+        since = accepted.event.ts.timestamp() - CARD_MEMORY_SECONDS
+        cards = self._device_instruments.get(device.id, {})
+        return [card for card, seen in cards.items() if seen >= since]
+
     def _flag(self, prepared: _Prepared, accepted: Accepted) -> list[Verdict]:
         found = []
         for entity in prepared.verdict_entities:
             entity_id = self._verdict_getters[entity](accepted)
+            if entity == "instrument" and prepared.device_cards:
+                # The cards this device tried before the rule could tell are the same abuse.
+                for card in self._earlier_instruments(accepted):
+                    if card != entity_id:
+                        found.extend(self._name(prepared, accepted, entity, card, card))
             if not entity_id:
                 continue
             # Remember an address by its pseudonym: what the engine keeps (and checkpoints)
             # never holds the raw value; only the verdict answered to the caller does.
             kept_id = accepted.event.ip if entity == "ip" else entity_id
-            for area in prepared.signal.areas:
-                self._mark((entity, str(kept_id)), area)
-                key = (entity, str(kept_id), area)
-                if key in self._flagged:
-                    continue
-                self._flagged.add(key)
-                found.append(
-                    Verdict(
-                        entity_type=entity,
-                        entity_id=entity_id,
-                        area=area,
-                        # A verdict's confidence is the rule's, even when the rule only scores.
-                        score=max(prepared.signal.weight, 0.5),
-                        action=prepared.verdict_action,
-                        found_at=accepted.event.ts,
-                        evidence=[prepared.signal.name, f"event:{accepted.event.event_id}"],
-                    )
+            found.extend(self._name(prepared, accepted, entity, entity_id, str(kept_id)))
+        return found
+
+    def _name(
+        self,
+        prepared: _Prepared,
+        accepted: Accepted,
+        entity: EntityType,
+        entity_id: str,
+        kept_id: str,
+    ) -> list[Verdict]:
+        found = []
+        for area in prepared.signal.areas:
+            self._mark((entity, kept_id), area)
+            key = (entity, kept_id, area)
+            if key in self._flagged:
+                continue
+            self._flagged.add(key)
+            found.append(
+                Verdict(
+                    entity_type=entity,
+                    entity_id=entity_id,
+                    area=area,
+                    # A verdict's confidence is the rule's, even when the rule only scores.
+                    score=max(prepared.signal.weight, 0.5),
+                    action=prepared.verdict_action,
+                    found_at=accepted.event.ts,
+                    evidence=[prepared.signal.name, f"event:{accepted.event.event_id}"],
                 )
+            )
         return found
 
     def _remember(self, event_id: str, decision: Decision) -> None:
@@ -486,6 +537,7 @@ class Engine:
             flagged=sorted(self._flagged),
             decisions=[(k, encode(v)) for k, v in self._decisions.items()],
             graph=self.graph.state() if self.graph is not None else b"",
+            device_instruments=self._device_instruments,
             marked=[
                 (kind, key, sorted(areas)) for (kind, key), areas in sorted(self._marked.items())
             ],
@@ -495,6 +547,7 @@ class Engine:
         decode = msgspec.json.Decoder(Decision).decode
         self._flagged = {tuple(item) for item in state.flagged}  # type: ignore[misc]
         self._decisions = OrderedDict((k, decode(v)) for k, v in state.decisions)
+        self._device_instruments = {k: dict(v) for k, v in state.device_instruments.items()}
         if self.graph is not None and state.graph:
             self.graph.load_state(state.graph)
         self._marked = {
