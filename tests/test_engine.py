@@ -190,7 +190,7 @@ rules:
     action: block
     weight: 0.9
     mode: live
-    verdict: {entity: [device, instrument], action: block, device_cards: true}
+    verdict: {entity: [device, instrument], action: block, device_history: [instrument]}
 """
 
 

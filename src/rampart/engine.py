@@ -29,6 +29,7 @@ from rampart.contract.outputs import (
     VerdictAction,
 )
 from rampart.decide.policy import Policy, Signal, SignalAction, SignalMode
+from rampart.detect.device_history import HISTORY_KINDS, DeviceHistory
 from rampart.detect.graph.online import GraphFinding, GraphStage
 from rampart.detect.models.view import ModelView
 from rampart.features.fields import Getter, entity_getter, event_getter
@@ -36,11 +37,6 @@ from rampart.ingest.privacy import Accepted
 
 # How many decisions are kept for answering a re-sent event id (the intake also drops them).
 DEFAULT_DECISION_MEMORY: Final = 200_000
-
-# Cards remembered per device (most recent), for how long, and for how many devices.
-MAX_CARDS_PER_DEVICE: Final = 32
-CARD_MEMORY_SECONDS: Final = 86_400.0
-MAX_CARD_DEVICES: Final = 200_000
 
 # Confidence of a graph detector's verdict: a block passed its surprise and lift tests.
 GRAPH_VERDICT_SCORE: Final = 0.8
@@ -95,7 +91,7 @@ class VerdictSpec(Protocol):
     @property
     def action(self) -> VerdictAction: ...
     @property
-    def device_cards(self) -> bool: ...
+    def device_history(self) -> tuple[EntityType, ...]: ...
 
 
 class EngineRule(Protocol):
@@ -160,7 +156,7 @@ class _Prepared(NamedTuple):
     evaluate: Callable[[Mapping[str, Any]], bool | None]
     verdict_entities: tuple[EntityType, ...]
     verdict_action: VerdictAction
-    device_cards: bool
+    device_history: tuple[EntityType, ...]
 
 
 def _verdict_entity_getter(entity: EntityType) -> Callable[[Accepted], str | None]:
@@ -219,7 +215,7 @@ class EngineState(msgspec.Struct, kw_only=True):
     decisions: list[tuple[str, bytes]] = []
     marked: list[tuple[str, str, list[str]]] = []
     graph: bytes = b""
-    device_instruments: dict[str, dict[str, float]] = {}
+    device_history: list[tuple[str, str, dict[str, float]]] = []
 
 
 class Engine:
@@ -245,7 +241,7 @@ class Engine:
         # (entity kind, id as kept: ip pseudonymised) -> areas it is flagged in.
         self._marked: dict[tuple[str, str], set[Area]] = {}
         self._carry_signals: dict[tuple[str, Area], Signal] = {}
-        self._device_instruments: dict[str, dict[str, float]] = {}
+        self._history = DeviceHistory()
         self._instrument_of = entity_getter("instrument")
         self.features = features
         self._pseudonymize_ip = pseudonymize_ip
@@ -304,7 +300,7 @@ class Engine:
             evaluate=rule.evaluate,
             verdict_entities=verdict.entities if verdict is not None else (),
             verdict_action=verdict.action if verdict is not None else "review",
-            device_cards=verdict.device_cards if verdict is not None else False,
+            device_history=verdict.device_history if verdict is not None else (),
         )
 
     def row(self, accepted: Accepted, features: Mapping[str, Any]) -> dict[str, Any]:
@@ -328,7 +324,7 @@ class Engine:
             return Scored(stored, [], duplicate=True)
         plan = self._plans.get(event.type, self._fallback)
         row = self._row(plan, accepted, self.features.update(accepted))
-        self._note_instrument(accepted)
+        self._note_history(accepted)
         found: list[GraphFinding] = []
         if self.graph is not None:
             graph_row, found = self.graph.update(accepted)
@@ -455,38 +451,31 @@ class Engine:
             label = msgspec.structs.replace(label, entity_id=self._pseudonymize_ip(label.entity_id))
         self.features.apply_label(label, ts.timestamp())
 
-    def _note_instrument(self, accepted: Accepted) -> None:
-        """Remember which cards a device used: a card tester is caught after its first tries."""
-        device = accepted.event.device
-        instrument = self._instrument_of(accepted)
-        if device is UNSET or not device.id or not instrument:
-            return
-        cards = self._device_instruments.pop(device.id, None) or {}
-        cards.pop(str(instrument), None)
-        cards[str(instrument)] = accepted.event.ts.timestamp()
-        if len(cards) > MAX_CARDS_PER_DEVICE:
-            del cards[next(iter(cards))]
-        self._device_instruments[device.id] = cards  # most recently active device last
-        if len(self._device_instruments) > MAX_CARD_DEVICES:
-            del self._device_instruments[next(iter(self._device_instruments))]
-
-    def _earlier_instruments(self, accepted: Accepted) -> list[str]:
-        device = accepted.event.device
+    def _note_history(self, accepted: Accepted) -> None:
+        """Remember the cards a device tries and the accounts it creates (see DeviceHistory)."""
+        event = accepted.event
+        device = event.device
         if device is UNSET or not device.id:
-            return []
-        since = accepted.event.ts.timestamp() - CARD_MEMORY_SECONDS
-        cards = self._device_instruments.get(device.id, {})
-        return [card for card, seen in cards.items() if seen >= since]
+            return
+        ts = event.ts.timestamp()
+        if event.type == "account.created" and event.user_id:
+            self._history.note(device.id, "user", str(event.user_id), ts)
+        instrument = self._instrument_of(accepted)
+        if instrument:
+            self._history.note(device.id, "instrument", str(instrument), ts)
 
     def _flag(self, prepared: _Prepared, accepted: Accepted) -> list[Verdict]:
         found = []
         for entity in prepared.verdict_entities:
             entity_id = self._verdict_getters[entity](accepted)
-            if entity == "instrument" and prepared.device_cards:
-                # The cards this device tried before the rule could tell are the same abuse.
-                for card in self._earlier_instruments(accepted):
-                    if card != entity_id:
-                        found.extend(self._name(prepared, accepted, entity, card, card))
+            if entity in prepared.device_history and entity in HISTORY_KINDS:
+                # What this device did before the rule could tell is the same abuse.
+                device = accepted.event.device
+                if device is not UNSET and device.id:
+                    now = accepted.event.ts.timestamp()
+                    for earlier in self._history.earlier(device.id, entity, now=now):
+                        if earlier != entity_id:
+                            found.extend(self._name(prepared, accepted, entity, earlier, earlier))
             if not entity_id:
                 continue
             # Remember an address by its pseudonym: what the engine keeps (and checkpoints)
@@ -537,7 +526,7 @@ class Engine:
             flagged=sorted(self._flagged),
             decisions=[(k, encode(v)) for k, v in self._decisions.items()],
             graph=self.graph.state() if self.graph is not None else b"",
-            device_instruments=self._device_instruments,
+            device_history=self._history.state(),
             marked=[
                 (kind, key, sorted(areas)) for (kind, key), areas in sorted(self._marked.items())
             ],
@@ -547,7 +536,7 @@ class Engine:
         decode = msgspec.json.Decoder(Decision).decode
         self._flagged = {tuple(item) for item in state.flagged}  # type: ignore[misc]
         self._decisions = OrderedDict((k, decode(v)) for k, v in state.decisions)
-        self._device_instruments = {k: dict(v) for k, v in state.device_instruments.items()}
+        self._history.load_state(state.device_history)
         if self.graph is not None and state.graph:
             self.graph.load_state(state.graph)
         self._marked = {

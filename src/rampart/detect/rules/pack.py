@@ -17,8 +17,9 @@ optional ``pack.yaml`` at the top holds ``name``, ``version`` and ``description`
       version: 3                               # int or str
       verdict: {entity: device, action: review}  # optional: flag this entity (or a list of
                                                  # them, e.g. [device, ip]) of the event;
-                                                 # device_cards: true also names the cards
-                                                 # the event's device used in the last day
+                                                 # device_history: [instrument] also names the cards
+                                                 # the event's device tried ([user]: the accounts
+                                                 # it created) in the last day
 
 ``allow`` marks an allow-list rule that wins over everything; ``score`` only contributes weight
 to its areas. ``weight`` is required except for ``allow`` rules. A rule left without a ``mode``
@@ -273,7 +274,7 @@ class _FileReader:
         if not isinstance(value, dict):
             self.fail("verdict: must be a mapping {entity: ..., action: ...}", node, rule=rule)
             return None
-        self.unknown_keys(node, ("entity", "action", "device_cards"), rule)
+        self.unknown_keys(node, ("entity", "action", "device_history"), rule)
         # ``entity`` is one entity type or a list of them.
         entity = value.get("entity")
         entities = entity if isinstance(entity, list) and entity else [entity]
@@ -288,19 +289,23 @@ class _FileReader:
                 message = f"verdict: {key} {given!r} is not one of {', '.join(choices)}"
                 suggestion = closest(str(given), choices)
                 self.fail(message, node, rule=rule, suggestion=suggestion)
-        device_cards = value.get("device_cards", False)
-        if not isinstance(device_cards, bool):
+        history = value.get("device_history", [])
+        if not isinstance(history, list) or not set(history) <= set(entities) & {
+            "instrument",
+            "user",
+        }:
             ok = False
-            self.fail("verdict: device_cards must be true or false", node, rule=rule)
-        elif device_cards and "instrument" not in entities:
-            ok = False
-            self.fail("verdict: device_cards needs instrument among the entities", node, rule=rule)
+            message = (
+                "verdict: device_history lists entities of the verdict the device's earlier "
+                "ones are named of (instrument: cards it tried, user: accounts it created)"
+            )
+            self.fail(message, node, rule=rule)
         if not ok:
             return None
         return RuleVerdict(
             tuple(cast(EntityType, e) for e in dict.fromkeys(entities)),
             cast(VerdictAction, value["action"]),
-            device_cards,
+            tuple(cast(EntityType, e) for e in history),
         )
 
     def features(

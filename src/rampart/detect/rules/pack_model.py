@@ -35,8 +35,8 @@ class RuleVerdict:
 
     entities: tuple[EntityType, ...]
     action: VerdictAction
-    # Also the cards the event's device used in the last day (a card tester's earlier tries).
-    device_cards: bool = False
+    # Also the cards the event's device tried / the accounts it created in the last day.
+    device_history: tuple[EntityType, ...] = ()
 
 
 class Rule:
