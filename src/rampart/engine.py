@@ -30,7 +30,7 @@ from rampart.contract.outputs import (
 )
 from rampart.decide.policy import Policy, Signal, SignalAction, SignalMode
 from rampart.detect.device_history import HISTORY_KINDS, DeviceHistory
-from rampart.detect.graph.online import GraphFinding, GraphStage
+from rampart.detect.graph.online import GraphFinding
 from rampart.detect.models.view import ModelView
 from rampart.features.fields import Getter, entity_getter, event_getter
 from rampart.ingest.privacy import Accepted
@@ -127,6 +127,14 @@ class AreaModel(Protocol):
     def explain(self, row: Sequence[float], k: int = 3) -> list[tuple[str, float]]: ...
 
 
+class Stage(Protocol):
+    """A stateful detector fed by every event (graphs, content indexes): row fields, findings."""
+
+    def update(self, accepted: Accepted) -> tuple[dict[str, Any], list[GraphFinding]]: ...
+    def state(self) -> bytes: ...
+    def load_state(self, data: bytes) -> None: ...
+
+
 class ScopedModel(NamedTuple):
     """A model and the event types it scores (None: all)."""
 
@@ -183,7 +191,9 @@ def _plan(rules: Sequence[_Prepared], extra_paths: Iterable[str] = ()) -> _Plan:
         getters=tuple(
             (path, event_getter(path)) for path in sorted(paths) if path.startswith("event.")
         ),
-        score_names=tuple(p for p in sorted(paths) if p.startswith(("scores.", "graph."))),
+        score_names=tuple(
+            p for p in sorted(paths) if p.startswith(("scores.", "graph.", "content."))
+        ),
     )
 
 
@@ -214,7 +224,7 @@ class EngineState(msgspec.Struct, kw_only=True):
     flagged: list[tuple[str, str, str]] = []
     decisions: list[tuple[str, bytes]] = []
     marked: list[tuple[str, str, list[str]]] = []
-    graph: bytes = b""
+    stages: list[bytes] = []
     device_history: list[tuple[str, str, dict[str, float]]] = []
 
 
@@ -234,7 +244,7 @@ class Engine:
         models: Sequence[ScopedModel] = (),
         model_action: SignalAction = "review",
         observe: Callable[[Accepted, list[float]], None] | None = None,
-        graph: GraphStage | None = None,
+        stages: Sequence[Stage] = (),
     ) -> None:
         self.policy = policy or Policy()
         self._carry = carry
@@ -257,7 +267,7 @@ class Engine:
         }
         self._model_action: SignalAction = model_action
         self._observe = observe
-        self.graph = graph
+        self.stages = tuple(stages)
         view_paths = view.row_paths if view is not None else ()
         self._fallback = _plan(unrestricted, view_paths)
         types = {t for p in self._prepared for t in (p.rule.event_types or ())}
@@ -326,9 +336,10 @@ class Engine:
         row = self._row(plan, accepted, self.features.update(accepted))
         self._note_history(accepted)
         found: list[GraphFinding] = []
-        if self.graph is not None:
-            graph_row, found = self.graph.update(accepted)
-            row.update(graph_row)
+        for stage in self.stages:
+            stage_row, stage_found = stage.update(accepted)
+            row.update(stage_row)
+            found.extend(stage_found)
         # What Rampart knew before this event: its own findings must not carry onto itself.
         carry = self._carry
         carried = self._carried(accepted, carry) if self._marked and carry is not None else []
@@ -525,7 +536,7 @@ class Engine:
         return EngineState(
             flagged=sorted(self._flagged),
             decisions=[(k, encode(v)) for k, v in self._decisions.items()],
-            graph=self.graph.state() if self.graph is not None else b"",
+            stages=[stage.state() for stage in self.stages],
             device_history=self._history.state(),
             marked=[
                 (kind, key, sorted(areas)) for (kind, key), areas in sorted(self._marked.items())
@@ -537,8 +548,10 @@ class Engine:
         self._flagged = {tuple(item) for item in state.flagged}  # type: ignore[misc]
         self._decisions = OrderedDict((k, decode(v)) for k, v in state.decisions)
         self._history.load_state(state.device_history)
-        if self.graph is not None and state.graph:
-            self.graph.load_state(state.graph)
+        if state.stages and len(state.stages) != len(self.stages):
+            raise ValueError("the checkpoint was written with other detector stages")
+        for stage, data in zip(self.stages, state.stages, strict=False):
+            stage.load_state(data)
         self._marked = {
             (kind, key): {cast(Area, area) for area in areas} for kind, key, areas in state.marked
         }

@@ -23,9 +23,9 @@ import numpy as np
 import numpy.typing as npt
 
 from rampart.contract.outputs import AREAS, Label
-from rampart.detect.graph.online import GraphStage
 from rampart.detect.models.view import ModelView, default_view_names
 from rampart.detect.rules.pack import load_pack
+from rampart.detect.stages import default_stages
 from rampart.engine import Engine
 from rampart.features.online import OnlineFeatures
 from rampart.ingest.pii import Pseudonymizer
@@ -112,7 +112,7 @@ def build_training_set(
         loaded.rules,
         OnlineFeatures(list(loaded.features)),
         pseudonymize_ip=lambda ip: privacy.pseudonymizer.token("ip", ip),
-        graph=GraphStage(),
+        stages=default_stages(),
         view=view,
         observe=collector,
     )

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from rampart.detect.graph.online import GraphStage
 from rampart.detect.models.registry import load_models
 from rampart.detect.models.view import ModelView
 from rampart.detect.rules.pack import load_pack
 from rampart.detect.rules.pack_model import LoadedPack
+from rampart.detect.stages import default_stages
 from rampart.engine import Engine, ScopedModel
 from rampart.features.online import OnlineFeatures
 from rampart.ingest.pii import MissingSecretError, Pseudonymizer
@@ -87,7 +87,7 @@ def open_scoring(
         loaded.rules,
         OnlineFeatures(specs),
         pseudonymize_ip=lambda ip: privacy.pseudonymizer.token("ip", ip),
-        graph=GraphStage(),
+        stages=default_stages(),
         view=view,
         models=scoped,
     )

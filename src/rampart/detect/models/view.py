@@ -43,7 +43,9 @@ def default_view_names(catalogue: Mapping[str, str], rule_names: Iterable[str]) 
     ...                     "event.props.currency": "str"}, ["big"])[:3]
     ('features.n', 'event.props.total', 'event.type=account.created')
     """
-    features = sorted(p for p, kind in catalogue.items() if p.startswith(("features.", "graph.")))
+    features = sorted(
+        p for p, kind in catalogue.items() if p.startswith(("features.", "graph.", "content."))
+    )
     events = sorted(
         p
         for p, kind in catalogue.items()

@@ -63,6 +63,7 @@ from typing import Any, Final, NamedTuple, cast, get_args
 import yaml
 
 from rampart.contract.outputs import AREAS, ENTITY_TYPES, EntityType, VerdictAction
+from rampart.detect.content.online import CONTENT_FIELDS
 from rampart.detect.graph.online import GRAPH_FIELDS
 from rampart.detect.rules import valuetypes as t
 from rampart.detect.rules.errors import ExpressionError, PackError, PackProblem, closest
@@ -406,6 +407,7 @@ def build_pack(
     catalogue.update(feature_catalogue(specs))
     catalogue.update({f"scores.{n}": t.FLOAT for n in score_names})
     catalogue.update(GRAPH_FIELDS)
+    catalogue.update(CONTENT_FIELDS)
     store = lists if lists is not None else ListStore()
     check = lists is not None if check_lists is None else check_lists
     rules = _compile_rules(raw_rules, readers, catalogue, functions, store, check, problems)
