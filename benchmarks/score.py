@@ -2,17 +2,20 @@
 
 Single process, one core, events held in memory (disk is not measured). Measures, in one run:
 - decode only (contract decode + validate): the baseline;
-- the whole path per event: intake (validate, dedupe, late policy, pseudonymisation), online
-  features, every rule of the default pack, the policy; events per second (median of
-  ``--repeat`` runs) and per-event latency p50/p99/p99.9 (from the last run);
+- the whole path per event: intake (validate, dedupe, late policy, pseudonymisation, content
+  detectors on texts), online features, the detector stages (linkage rings, dense blocks,
+  templated reviews), every rule of the default pack, the models of ``--model DIR`` if given,
+  the policy; events per second (median of ``--repeat`` runs) and per-event latency
+  p50/p99/p99.9 (from the last run); ``--no-stages`` leaves the stages out (to see their cost);
 - memory per active entity key of the online state (its own estimate, and the process RSS).
 
-    uv run python benchmarks/score.py [--preset demo] [--seed 7] [--repeat 3]
+    uv run python benchmarks/score.py [--preset demo] [--seed 7] [--repeat 3] [--model DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import resource
@@ -23,6 +26,7 @@ from pathlib import Path
 
 from rampart.contract.validate import ContractError, parse_line
 from rampart.detect.rules.pack import load_pack
+from rampart.detect.stages import default_stages
 from rampart.engine import Engine
 from rampart.features.online import OnlineFeatures
 from rampart.ingest.pipeline import Intake
@@ -30,6 +34,7 @@ from rampart.ingest.privacy import EventPrivacy
 from rampart.ingest.rejects import RejectSink
 from rampart.ingest.sources.base import SourceRecord
 from rampart.packs import DEFAULT_PACK
+from rampart.service.assemble import open_models
 from rampart.simulate import world_config, write_world
 
 
@@ -38,6 +43,10 @@ def main() -> None:
     parser.add_argument("--preset", default="demo")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--model", type=Path, default=None, help="model directory to score with")
+    parser.add_argument(
+        "--no-stages", action="store_true", help="leave the graph/content stages out"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -45,6 +54,7 @@ def main() -> None:
         lines = (Path(tmp) / "events.jsonl").read_bytes().splitlines()
     records = [SourceRecord(n, line) for n, line in enumerate(lines, start=1)]
     pack = load_pack(DEFAULT_PACK)
+    view, models, _ = open_models(args.model, pack) if args.model else (None, [], "")
 
     decode_runs = []
     for _ in range(args.repeat):
@@ -59,7 +69,14 @@ def main() -> None:
     for _ in range(args.repeat):
         privacy = EventPrivacy.for_demo()
         intake = Intake(privacy, RejectSink(None, privacy.scrub_raw))
-        engine = Engine(pack.rules, OnlineFeatures(list(pack.features)))
+        engine = Engine(
+            pack.rules,
+            OnlineFeatures(list(pack.features)),
+            pseudonymize_ip=functools.partial(privacy.pseudonymizer.token, "ip"),
+            stages=[] if args.no_stages else default_stages(),
+            view=view,
+            models=models,
+        )
         latencies = []
         clock = time.perf_counter_ns
         process = engine.process
@@ -88,7 +105,8 @@ def main() -> None:
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; {len(records):,} events of preset {args.preset!r} seed "
-        f"{args.seed}; {len(pack.features)} features, {len(pack.rules)} rules; median of "
+        f"{args.seed}; {len(pack.features)} features, {len(pack.rules)} rules, "
+        f"{'no' if args.no_stages else 'all'} detector stages, {len(models)} models; median of "
         f"{args.repeat}"
     )
     print("| measure | value |")
