@@ -184,15 +184,30 @@ def train_area(
             "train": split_summary(y_train, ts_[train]),
             "holdout": split_summary(y_hold, ts_[holdout]),
         },
-        "holdout_metrics": ranking_metrics(raw_hold, y_hold),
-        "calibration": {"kind": cal.kind, **reliability(prob_hold, y_hold)},
-        "operating_point": op,
-        "top_features": top_features(
-            names,
-            booster.feature_importance("gain").tolist(),
-            booster.feature_importance("split").tolist(),
-        ),
     }
+    return _trained(area, booster, names, cal, report, raw_hold, prob_hold, y_hold, op)
+
+
+def _trained(
+    area: str,
+    booster: Any,
+    names: list[str],
+    cal: Calibration,
+    report: dict[str, Any],
+    raw: npt.NDArray[np.float64],
+    prob: npt.NDArray[np.float64],
+    y: npt.NDArray[np.int64],
+    op: dict[str, Any],
+) -> TrainedModel:
+    """The model with its report completed by what was measured on the scored-unseen rows."""
+    report["holdout_metrics"] = ranking_metrics(raw, y)
+    report["calibration"] = {"kind": cal.kind, **reliability(prob, y)}
+    report["operating_point"] = op
+    report["top_features"] = top_features(
+        names,
+        booster.feature_importance("gain").tolist(),
+        booster.feature_importance("split").tolist(),
+    )
     return TrainedModel(
         area=area,
         model_text=booster.model_to_string(),
@@ -293,20 +308,5 @@ def train_area_blocked(
             "sampled_negatives": sampled_negatives,
             "all": split_summary(y_, ts_),
         },
-        "holdout_metrics": ranking_metrics(oof, y_),
-        "calibration": {"kind": cal.kind, **reliability(prob, y_)},
-        "operating_point": op,
-        "top_features": top_features(
-            names,
-            booster.feature_importance("gain").tolist(),
-            booster.feature_importance("split").tolist(),
-        ),
     }
-    return TrainedModel(
-        area=area,
-        model_text=booster.model_to_string(),
-        feature_names=tuple(names),
-        calibration=cal,
-        threshold=float(op["threshold"]),
-        report=report,
-    )
+    return _trained(area, booster, names, cal, report, oof, prob, y_, op)
