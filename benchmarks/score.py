@@ -54,7 +54,10 @@ def main() -> None:
         lines = (Path(tmp) / "events.jsonl").read_bytes().splitlines()
     records = [SourceRecord(n, line) for n, line in enumerate(lines, start=1)]
     pack = load_pack(DEFAULT_PACK)
-    view, models, _ = open_models(args.model, pack) if args.model else (None, [], "")
+    opened = open_models(args.model, pack) if args.model else None
+    view = opened.view if opened else None
+    models = opened.models if opened else []
+    anomalies = opened.anomalies if opened else []
 
     decode_runs = []
     for _ in range(args.repeat):
@@ -76,6 +79,7 @@ def main() -> None:
             stages=[] if args.no_stages else default_stages(),
             view=view,
             models=models,
+            anomalies=anomalies,
         )
         latencies = []
         clock = time.perf_counter_ns
@@ -106,8 +110,8 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; {len(records):,} events of preset {args.preset!r} seed "
         f"{args.seed}; {len(pack.features)} features, {len(pack.rules)} rules, "
-        f"{'no' if args.no_stages else 'all'} detector stages, {len(models)} models; median of "
-        f"{args.repeat}"
+        f"{'no' if args.no_stages else 'all'} detector stages, {len(models)} models, "
+        f"{len(anomalies)} anomaly models; median of {args.repeat}"
     )
     print("| measure | value |")
     print("|---|---:|")

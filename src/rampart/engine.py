@@ -38,6 +38,9 @@ from rampart.ingest.privacy import Accepted
 # How many decisions are kept for answering a re-sent event id (the intake also drops them).
 DEFAULT_DECISION_MEMORY: Final = 200_000
 
+# Isolation-forest score from which an entity is reported as unusual (0.5 is ordinary).
+ANOMALY_SHADOW_SCORE: Final = 0.7
+
 # Confidence of a graph detector's verdict: a block passed its surprise and lift tests.
 GRAPH_VERDICT_SCORE: Final = 0.8
 
@@ -142,6 +145,16 @@ class ScopedModel(NamedTuple):
     event_types: frozenset[str] | None = None
 
 
+class AnomalyDetector(Protocol):
+    """What the engine needs of an unsupervised model (see :mod:`rampart.detect.models`)."""
+
+    @property
+    def entity_type(self) -> str: ...
+    @property
+    def feature_names(self) -> tuple[str, ...]: ...
+    def score(self, row: Sequence[float]) -> float: ...
+
+
 class FeatureState(Protocol):
     """What the engine needs of the online features (see :mod:`rampart.features.online`)."""
 
@@ -197,6 +210,17 @@ def _plan(rules: Sequence[_Prepared], extra_paths: Iterable[str] = ()) -> _Plan:
     )
 
 
+def _anomaly_signal(entity_type: str, score: float) -> Signal:
+    """An unusual entity, reported in shadow: no label has said what it is, so it never acts."""
+    return Signal(
+        name=f"anomaly:{entity_type}",
+        areas=(),
+        action="review",
+        weight=round(score, 4),
+        mode="shadow",
+    )
+
+
 def _with_carried(decision: Decision, carried: Sequence[Signal], carry: Carry) -> Decision:
     """``decision`` with the carried signals added: they act, and raise no area beyond their
     own weight (allow-listed events stay allowed)."""
@@ -245,6 +269,7 @@ class Engine:
         model_action: SignalAction = "review",
         observe: Callable[[Accepted, list[float]], None] | None = None,
         stages: Sequence[Stage] = (),
+        anomalies: Sequence[AnomalyDetector] = (),
     ) -> None:
         self.policy = policy or Policy()
         self._carry = carry
@@ -268,6 +293,12 @@ class Engine:
         self._model_action: SignalAction = model_action
         self._observe = observe
         self.stages = tuple(stages)
+        if anomalies and view is None:
+            raise ValueError("anomaly models need the view they were trained on")
+        position = {name: i for i, name in enumerate(view.names)} if view is not None else {}
+        self._anomalies = [
+            (model, tuple(position[name] for name in model.feature_names)) for model in anomalies
+        ]
         view_paths = view.row_paths if view is not None else ()
         self._fallback = _plan(unrestricted, view_paths)
         types = {t for p in self._prepared for t in (p.rule.event_types or ())}
@@ -362,6 +393,10 @@ class Engine:
                 if probability >= model.threshold:
                     signals.append(self._model_signal(model.area, probability))
                     explained.extend(code for code, _ in model.explain(vector, 3))
+            for anomaly, columns in self._anomalies:
+                score = anomaly.score([vector[i] for i in columns])
+                if score >= ANOMALY_SHADOW_SCORE:
+                    signals.append(_anomaly_signal(anomaly.entity_type, score))
         for finding in found:
             verdict = self._graph_verdict(finding, accepted)
             if verdict is not None:

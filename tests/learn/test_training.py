@@ -54,6 +54,8 @@ def test_models_train_save_and_score_the_same_view(world: Path, tmp_path: Path) 
     assert run.trained
     loaded = load_models(tmp_path / "models")
     assert loaded.version == run.version
+    # One per entity type the pack keys two or more features by alone (here: no ip).
+    assert {"device", "user"} <= set(loaded.anomaly) <= {"device", "ip", "user"}
     for area, model in loaded.models.items():
         assert model.feature_names == training.names
         assert loaded.reports[area]["event_types"]
@@ -82,6 +84,14 @@ def test_train_then_score_with_the_model(world: Path, tmp_path: Path) -> None:
     assert "model:click_farm" in reasons
     # Every model hit is explained by the features that pushed it up.
     assert any(r.startswith("model:click_farm:") for r in reasons)
+    # Unusual entities are reported in shadow by the anomaly models, never acting.
+    shadows = [s for line in lines for s in json.loads(line).get("shadow", [])]
+    assert {s["name"] for s in shadows if s["name"].startswith("anomaly:")} <= {
+        "anomaly:user",
+        "anomaly:device",
+        "anomaly:ip",
+    }
+    assert any(s["name"].startswith("anomaly:") for s in shadows)
 
 
 def test_a_tampered_model_directory_is_refused(world: Path, tmp_path: Path) -> None:

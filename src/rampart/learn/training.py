@@ -15,6 +15,7 @@ from typing import Any, Final, NamedTuple
 
 import numpy as np
 
+from rampart.detect.models.anomaly import AnomalyModel, train_anomaly
 from rampart.detect.models.registry import save_models
 from rampart.detect.models.train import TrainedModel, train_area_blocked
 from rampart.learn.trainset import TrainingSet
@@ -22,6 +23,8 @@ from rampart.learn.trainset import TrainingSet
 __all__ = ["TrainingRun", "train_models"]
 
 MIN_POSITIVES: Final = 30
+# Rows an anomaly model is fitted on (a sample: Isolation Forest needs few).
+ANOMALY_ROWS: Final = 50_000
 # An event type joins a model's scope when it holds at least this share of the positives.
 MIN_TYPE_SHARE: Final = 0.005
 
@@ -85,5 +88,28 @@ def train_models(
         "positives": training.positives(),
         "skipped": skipped,
     }
-    version = save_models(out, trained, info, overwrite=overwrite)
+    anomalies = train_anomalies(training, training.entity_features, seed=seed)
+    version = save_models(out, trained, info, anomaly=anomalies, overwrite=overwrite)
     return TrainingRun(version, trained, skipped)
+
+
+def train_anomalies(
+    training: TrainingSet, entity_features: Mapping[str, list[str]], *, seed: int = 0
+) -> list[AnomalyModel]:
+    """One unsupervised model per entity type, over the features keyed by that entity alone.
+
+    It needs no label: it scores how unlike everyone else an account's, device's or address's
+    behaviour is, for abuse no label has named yet (reported in shadow, never acting).
+    """
+    rng = np.random.default_rng(seed)
+    sample = rng.choice(len(training.ts), size=min(ANOMALY_ROWS, len(training.ts)), replace=False)
+    column = {name: i for i, name in enumerate(training.names)}
+    models = []
+    for entity, names in sorted(entity_features.items()):
+        columns = [column[n] for n in names if n in column]
+        if len(columns) < 2:
+            continue
+        rows = training.x[np.sort(sample)][:, columns].astype(np.float64)
+        names_kept = [training.names[i] for i in columns]
+        models.append(train_anomaly(rows, names_kept, entity_type=entity, seed=seed))
+    return models

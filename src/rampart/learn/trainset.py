@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -35,7 +36,9 @@ from rampart.ingest.rejects import RejectSink
 from rampart.ingest.sources.formats import open_source
 from rampart.service.scoring import load_labels
 
-__all__ = ["TrainingSet", "build_training_set", "event_targets"]
+__all__ = ["ANOMALY_ENTITIES", "TrainingSet", "build_training_set", "event_targets"]
+
+ANOMALY_ENTITIES: Final = ("user", "device", "ip")
 
 
 @dataclass
@@ -49,6 +52,8 @@ class TrainingSet:
     targets: dict[str, npt.NDArray[np.int8]] = field(default_factory=dict)
     pack_fingerprint: str = ""
     labels_used: int = 0
+    # Per entity type (user, device, ip): the view's features keyed by that entity alone.
+    entity_features: dict[str, list[str]] = field(default_factory=dict)
 
     def positives(self) -> dict[str, int]:
         return {area: int(y.sum()) for area, y in self.targets.items()}
@@ -145,6 +150,14 @@ def build_training_set(
         targets=targets,
         pack_fingerprint=loaded.fingerprint,
         labels_used=len(known),
+        entity_features={
+            entity: [
+                f"features.{spec.name}"
+                for spec in loaded.features
+                if tuple(spec.keys) == (entity,) and f"features.{spec.name}" in view.names
+            ]
+            for entity in ANOMALY_ENTITIES
+        },
     )
 
 

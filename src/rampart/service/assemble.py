@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
+from rampart.detect.models.anomaly import AnomalyModel
 from rampart.detect.models.registry import load_models
 from rampart.detect.models.view import ModelView
 from rampart.detect.rules.pack import load_pack
@@ -82,14 +83,16 @@ def open_scoring(
     sink = RejectSink(rejects, privacy.scrub_raw, append=resuming)
     intake = Intake(privacy, sink)
     specs = list(loaded.features)
-    view, scoped, model_version = open_models(models, loaded) if models else (None, [], "-")
+    opened = open_models(models, loaded) if models else None
+    view = opened.view if opened else None
     engine = Engine(
         loaded.rules,
         OnlineFeatures(specs),
         pseudonymize_ip=lambda ip: privacy.pseudonymizer.token("ip", ip),
         stages=default_stages(),
         view=view,
-        models=scoped,
+        models=opened.models if opened else (),
+        anomalies=opened.anomalies if opened else (),
     )
     run = ScoringRun(
         intake=intake,
@@ -103,14 +106,21 @@ def open_scoring(
             loaded.fingerprint,
             privacy,
             inputs=[events, labels, mapping],
-            options=[str(rejects), str(source_format), model_version],
+            options=[str(rejects), str(source_format), opened.version if opened else "-"],
         ),
         restore_features=lambda data: OnlineFeatures.restore(specs, data),
     )
     return OpenedScoring(run, source, rejects)
 
 
-def open_models(directory: Path, pack: LoadedPack) -> tuple[ModelView, list[ScopedModel], str]:
+class OpenedModels(NamedTuple):
+    view: ModelView
+    models: list[ScopedModel]
+    anomalies: list[AnomalyModel]
+    version: str
+
+
+def open_models(directory: Path, pack: LoadedPack) -> OpenedModels:
     """The models of a model directory, scoped to their event types, and the view they read.
 
     Every model must read the same view, and every rule it reads hits of must be in ``pack``.
@@ -131,7 +141,7 @@ def open_models(directory: Path, pack: LoadedPack) -> tuple[ModelView, list[Scop
     for area, model in sorted(model_set.models.items()):
         types = model_set.reports.get(area, {}).get("event_types")
         scoped.append(ScopedModel(model, frozenset(types) if types is not None else None))
-    return view, scoped, model_set.version
+    return OpenedModels(view, scoped, list(model_set.anomaly.values()), model_set.version)
 
 
 def run_fingerprint(
