@@ -116,6 +116,27 @@ def test_a_flagged_device_carries_to_its_later_events_without_accusing_others(
     assert own_device.decision.action == "allow"
 
 
+def test_carry_acts_also_when_only_score_rules_hit(tmp_path: Path) -> None:
+    (tmp_path / "rules.yaml").write_text(
+        PACK
+        + """
+  - name: any_login_scores
+    areas: [account_integrity]
+    expression: event.type == "account.login"
+    action: score
+    weight: 0.1
+    mode: live
+"""
+    )
+    pack = load_pack(tmp_path)
+    engine = Engine(pack.rules, OnlineFeatures(list(pack.features)))
+    engine.process(_accept(_signup("e1", "2026-03-01T10:00:00Z")))
+    engine.process(_accept(_signup("e2", "2026-03-01T10:05:00Z")))  # flags d1
+    later = engine.process(_accept(_login("l1", "2026-03-01T11:00:00Z", "u9", "d1")))
+    assert later.decision.action == "challenge"
+    assert later.decision.reasons == ["rule:any_login_scores", "flagged:account_integrity:device"]
+
+
 def test_carry_survives_a_snapshot(engine: Engine, tmp_path: Path) -> None:
     engine.process(_accept(_signup("e1", "2026-03-01T10:00:00Z")))
     engine.process(_accept(_signup("e2", "2026-03-01T10:05:00Z")))

@@ -221,10 +221,12 @@ def _anomaly_signal(entity_type: str, score: float) -> Signal:
     )
 
 
-def _with_carried(decision: Decision, carried: Sequence[Signal], carry: Carry) -> Decision:
+def _with_carried(
+    decision: Decision, carried: Sequence[Signal], carry: Carry, *, allow_listed: bool
+) -> Decision:
     """``decision`` with the carried signals added: they act, and raise no area beyond their
-    own weight (allow-listed events stay allowed)."""
-    allow_listed = decision.action == "allow" and decision.reasons
+    own weight (allow-listed events stay allowed). An allowed decision with reasons is not
+    necessarily allow-listed: score-only hits give reasons without an action."""
     if allow_listed:
         return decision
     areas = dict(decision.areas or {})
@@ -407,7 +409,10 @@ class Engine:
         if decision.action != "allow" and decision.areas:
             self._mark_own(accepted, decision.areas)
         if carried:
-            decision = _with_carried(decision, carried, carry or DEFAULT_CARRY)
+            allow_listed = any(s.action == "allow" and s.mode == "live" for s in signals)
+            decision = _with_carried(
+                decision, carried, carry or DEFAULT_CARRY, allow_listed=allow_listed
+            )
         self._remember(event.event_id, decision)
         return Scored(decision, verdicts)
 
