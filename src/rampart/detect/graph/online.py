@@ -59,6 +59,7 @@ RING_EVENT_TYPES: Final = frozenset(
 MAX_EVIDENCE_MEMBERS: Final = 20
 # Targets of one owner in a click-farm block that make the owner the farm's client.
 CLIENT_TARGETS: Final = 2
+MAX_DEVICE_TARGETS: Final = 16
 # Items' sellers and targets' owners remembered for naming them (oldest forgotten first).
 MAX_OWNERS: Final = 500_000
 
@@ -68,7 +69,11 @@ class GraphConfig(msgspec.Struct, frozen=True, kw_only=True):
     # Brushing: a handful of fake buyers ordering and reviewing a seller's few items, in hours.
     brushing: DenseConfig = DenseConfig(min_targets=2, min_sources=3, min_surprise=30.0)
     # Click farms: tens of devices engaging the same targets within minutes.
-    farm: DenseConfig = DenseConfig(bucket_seconds=1800.0, min_sources=5, min_targets=2)
+    # Surprise 120 nats: viral posts draw bursts of strangers (measured up to ~85 nats on the
+    # tuning worlds), farms' waves score 150 and more.
+    farm: DenseConfig = DenseConfig(
+        bucket_seconds=1800.0, min_sources=5, min_targets=2, min_surprise=120.0
+    )
 
 
 class GraphFinding(NamedTuple):
@@ -87,6 +92,7 @@ class GraphState(msgspec.Struct, kw_only=True):
     farm: DenseBlockState
     item_sellers: dict[str, str]
     target_owners: dict[str, str]
+    device_targets: dict[str, dict[str, float]]
 
 
 class GraphStage:
@@ -101,6 +107,8 @@ class GraphStage:
         # Who sells an item / owns a target, as the events said: to name them in verdicts.
         self._item_sellers: dict[str, str] = {}
         self._target_owners: dict[str, str] = {}
+        # Each device's most recent engagement targets, to tell farm members from passers-by.
+        self._device_targets: dict[str, dict[str, float]] = {}
 
     def update(self, accepted: Accepted) -> tuple[dict[str, Any], list[GraphFinding]]:
         """Add the event to the graphs; its graph features and any new findings."""
@@ -125,10 +133,24 @@ class GraphStage:
                 target = f"{props.target_type}:{props.target_id}"
                 if props.owner_id:
                     _remember(self._target_owners, target, props.owner_id)
+                self._note_target(str(device), target, ts)
                 for found in self.farm.add(str(device), target, ts):
                     findings.extend(self._farm_findings(found))
                 row["graph.farm_block"] = self.farm.score(str(device)).in_block
         return row, findings
+
+    def _note_target(self, device: str, target: str, ts: float) -> None:
+        targets = self._device_targets.pop(device, None) or {}
+        targets.pop(target, None)
+        targets[target] = ts
+        if len(targets) > MAX_DEVICE_TARGETS:
+            del targets[next(iter(targets))]
+        self._device_targets[device] = targets
+        if len(self._device_targets) > MAX_OWNERS:
+            del self._device_targets[next(iter(self._device_targets))]
+
+    def _hits(self, device: str, targets: set[str]) -> int:
+        return len(targets.intersection(self._device_targets.get(device, ())))
 
     def _rings(self, accepted: Accepted, user: str, ts: float) -> dict[str, Any]:
         rings = self.rings
@@ -168,11 +190,19 @@ class GraphStage:
                 by_owner.setdefault(owner, []).append(target)
         clients = {o: ts for o, ts in by_owner.items() if len(ts) >= CLIENT_TARGETS}
         owners = sorted(clients)
+        # With a client known, a member device is one that hit two or more of the client's
+        # targets: a passer-by liking one popular item the farm also hit is not in the farm.
+        client_targets = {t for ts in clients.values() for t in ts}
+        sources = (
+            [d for d in found.sources if self._hits(d, client_targets) >= CLIENT_TARGETS]
+            if client_targets
+            else list(found.sources)
+        )
         items = sorted(
             t.split(":", 1)[1] for ts in clients.values() for t in ts if t.startswith("item:")
         )
         return [
-            *_named("device", found.sources, "click_farm", evidence),
+            *_named("device", sources, "click_farm", evidence),
             *_named("item", items, "click_farm", evidence),
             *_named("seller", owners, "click_farm", evidence),
         ]
@@ -187,6 +217,7 @@ class GraphStage:
                 farm=self.farm.state(),
                 item_sellers=self._item_sellers,
                 target_owners=self._target_owners,
+                device_targets=self._device_targets,
             )
         )
 
@@ -197,6 +228,7 @@ class GraphStage:
         self.farm.load_state(state.farm)
         self._item_sellers = dict(state.item_sellers)
         self._target_owners = dict(state.target_owners)
+        self._device_targets = {d: dict(t) for d, t in state.device_targets.items()}
 
 
 def _remember(owners: dict[str, str], key: str, owner: str) -> None:
