@@ -193,11 +193,9 @@ class GraphStage:
         # With a client known, a member device is one that hit two or more of the client's
         # targets: a passer-by liking one popular item the farm also hit is not in the farm.
         client_targets = {t for ts in clients.values() for t in ts}
-        sources = (
-            [d for d in found.sources if self._hits(d, client_targets) >= CLIENT_TARGETS]
-            if client_targets
-            else list(found.sources)
-        )
+        # Without a client the block may be strangers drawn to a viral post at once: its
+        # devices are not named (the lockstep rules still see them).
+        sources = [d for d in found.sources if self._hits(d, client_targets) >= CLIENT_TARGETS]
         items = sorted(
             t.split(":", 1)[1] for ts in clients.values() for t in ts if t.startswith("item:")
         )
