@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import timeit
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -66,6 +64,10 @@ CONTACTS: list[tuple[str, str]] = [
 ]
 
 LEGIT: list[str] = [
+    # refusing to move off the platform is not an invitation
+    "Hi, I prefer to chat here, I don't use WhatsApp. Is it in stock?",
+    "no telegram pls, chat here is fine",
+    "maaf kak saya tidak pakai whatsapp, chat di sini saja ya",
     "Hi, your order 2603038UGOCQO7 has been shipped",
     "Order #2603038123456 will arrive tomorrow",
     "order no. 123456789012, please confirm receipt",
@@ -256,13 +258,3 @@ def _amount_or_date(draw: st.DrawFn) -> str:
 @given(_amount_or_date())
 def test_property_amounts_and_dates_not_phones(text: str) -> None:
     assert not detect_contact(text).phone, text
-
-
-def test_speed() -> None:
-    msg = (
-        "Hi kak, order 2603038UGOCQO7 sudah dikirim via SPXID0123456789, total Rp 150.000. "
-        "Kalau ada masalah hubungi kami di chat ya, terima kasih! Estimasi tiba 24/02 jam 3pm."
-    )
-    n = 2000
-    per_msg = timeit.timeit(lambda: detect_contact(msg), number=n) / n
-    assert per_msg < 500e-6  # generous bound for slow CI; the target is well under 50 µs

@@ -174,6 +174,11 @@ _STRONG_APP_RE: Final = re.compile(
 _INVITE_RE: Final = re.compile(
     r"(?<![a-z])(?:me|my|us|our|saya|aku|hubungi|japri|via|add|pm|dm|chat)(?![a-z])"
 )
+# "I don't use WhatsApp", "no telegram pls", "tak pakai wa": a refusal, not an invitation.
+_NEGATION_RE: Final = re.compile(
+    r"(?<![a-z])(?:don'?t|do not|dont|not|never|no|without|tak|tidak|gak|nggak|ga|bukan)"
+    r"(?![a-z])(?:\s+\w+){0,2}\s*$"
+)
 _CUE_BEFORE: Final = 40
 _CUE_AFTER: Final = 25
 
@@ -405,7 +410,12 @@ def detect_contact(text: str, allowed_domains: frozenset[str] = frozenset()) -> 
                 break
     if app and not handle:
         m2 = _STRONG_APP_RE.search(t)
-        if m2 is not None and _INVITE_RE.search(t, max(0, m2.start() - 25), m2.end() + 25):
+        refused = m2 is not None and _NEGATION_RE.search(t[max(0, m2.start() - 25) : m2.start()])
+        if (
+            m2 is not None
+            and not refused
+            and _INVITE_RE.search(t, max(0, m2.start() - 25), m2.end() + 25)
+        ):
             handle = True
             evidence.append("handle: invitation to a messenger app")
 
