@@ -60,6 +60,9 @@ MAX_EVIDENCE_MEMBERS: Final = 20
 # Targets of one owner in a click-farm block that make the owner the farm's client.
 CLIENT_TARGETS: Final = 2
 MAX_DEVICE_TARGETS: Final = 16
+# Devices engaging one target within the window before its edges enter the dense detector.
+LOCKSTEP_DEVICES: Final = 3
+LOCKSTEP_SECONDS: Final = 600.0
 # Items' sellers and targets' owners remembered for naming them (oldest forgotten first).
 MAX_OWNERS: Final = 500_000
 
@@ -93,6 +96,7 @@ class GraphState(msgspec.Struct, kw_only=True):
     item_sellers: dict[str, str]
     target_owners: dict[str, str]
     device_targets: dict[str, dict[str, float]]
+    target_recent: dict[str, list[tuple[str, float, bool]]]
 
 
 class GraphStage:
@@ -107,6 +111,8 @@ class GraphStage:
         # Who sells an item / owns a target, as the events said: to name them in verdicts.
         self._item_sellers: dict[str, str] = {}
         self._target_owners: dict[str, str] = {}
+        # Each target's engagements of the last LOCKSTEP_SECONDS (see _lockstep_edges).
+        self._target_recent: dict[str, list[tuple[str, float, bool]]] = {}
         # Each device's most recent engagement targets, to tell farm members from passers-by.
         self._device_targets: dict[str, dict[str, float]] = {}
 
@@ -134,10 +140,34 @@ class GraphStage:
                 if props.owner_id:
                     _remember(self._target_owners, target, props.owner_id)
                 self._note_target(str(device), target, ts)
-                for found in self.farm.add(str(device), target, ts):
-                    findings.extend(self._farm_findings(found))
+                for source, edge_target, edge_ts in self._lockstep_edges(str(device), target, ts):
+                    for found in self.farm.add(source, edge_target, edge_ts):
+                        findings.extend(self._farm_findings(found))
                 row["graph.farm_block"] = self.farm.score(str(device)).in_block
         return row, findings
+
+    def _lockstep_edges(self, device: str, target: str, ts: float) -> list[tuple[str, str, float]]:
+        """The engagement edges worth the dense-block detector: those of targets engaged by
+        :data:`LOCKSTEP_DEVICES` or more devices within :data:`LOCKSTEP_SECONDS`.
+
+        A lone like cannot be part of a lockstep block, and the detector costs about a
+        millisecond an edge, so most engagement stays out. A target's recent edges wait in a
+        short queue; when it reaches the bar they all go in (a farm's first hits included), and
+        later ones go straight in while it stays there.
+        """
+        cutoff = ts - LOCKSTEP_SECONDS
+        # (device, ts, already fed) of the target's engagements within the window
+        queue = [e for e in self._target_recent.pop(target, None) or () if e[1] >= cutoff]
+        queue.append((device, ts, False))
+        if len({e[0] for e in queue}) < LOCKSTEP_DEVICES:
+            fed: list[tuple[str, str, float]] = []
+        else:
+            fed = [(d, target, t) for d, t, done in queue if not done]
+            queue = [(d, t, True) for d, t, _ in queue]
+        self._target_recent[target] = queue  # most recently engaged target last
+        if len(self._target_recent) > MAX_OWNERS:
+            del self._target_recent[next(iter(self._target_recent))]
+        return fed
 
     def _note_target(self, device: str, target: str, ts: float) -> None:
         targets = self._device_targets.pop(device, None) or {}
@@ -216,6 +246,7 @@ class GraphStage:
                 item_sellers=self._item_sellers,
                 target_owners=self._target_owners,
                 device_targets=self._device_targets,
+                target_recent=self._target_recent,
             )
         )
 
@@ -227,6 +258,7 @@ class GraphStage:
         self._item_sellers = dict(state.item_sellers)
         self._target_owners = dict(state.target_owners)
         self._device_targets = {d: dict(t) for d, t in state.device_targets.items()}
+        self._target_recent = {t: [tuple(e) for e in q] for t, q in state.target_recent.items()}  # type: ignore[misc]
 
 
 def _remember(owners: dict[str, str], key: str, owner: str) -> None:
