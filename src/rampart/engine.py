@@ -280,6 +280,7 @@ class Engine:
         self._carry_signals: dict[tuple[str, Area], Signal] = {}
         self._history = DeviceHistory()
         self._instrument_of = entity_getter("instrument")
+        self._device_of = entity_getter("device")
         self.features = features
         self._pseudonymize_ip = pseudonymize_ip
         self._prepared = [self._prepare(rule) for rule in rules if rule.mode != "off"]
@@ -400,7 +401,16 @@ class Engine:
                 if score >= ANOMALY_SHADOW_SCORE:
                     signals.append(_anomaly_signal(anomaly.entity_type, score))
         for finding in found:
-            verdict = self._graph_verdict(finding, accepted)
+            verdict = self._verdict(
+                accepted,
+                finding.entity_type,
+                finding.entity_id,
+                finding.entity_id,
+                finding.area,
+                score=GRAPH_VERDICT_SCORE,
+                action="review",
+                evidence=list(finding.evidence),
+            )
             if verdict is not None:
                 verdicts.append(verdict)
         decision = self.policy.decide(event.event_id, signals)
@@ -408,28 +418,42 @@ class Engine:
             decision = msgspec.structs.replace(decision, reasons=[*decision.reasons, *explained])
         if decision.action != "allow" and decision.areas:
             self._mark_own(accepted, decision.areas)
-        if carried:
+        if carried and carry is not None:
             allow_listed = any(s.action == "allow" and s.mode == "live" for s in signals)
-            decision = _with_carried(
-                decision, carried, carry or DEFAULT_CARRY, allow_listed=allow_listed
-            )
+            decision = _with_carried(decision, carried, carry, allow_listed=allow_listed)
         self._remember(event.event_id, decision)
         return Scored(decision, verdicts)
 
-    def _graph_verdict(self, finding: GraphFinding, accepted: Accepted) -> Verdict | None:
-        key = (finding.entity_type, finding.entity_id, finding.area)
-        self._mark((finding.entity_type, finding.entity_id), finding.area)
+    def _verdict(
+        self,
+        accepted: Accepted,
+        entity: EntityType,
+        entity_id: str,
+        kept_id: str,
+        area: Area,
+        *,
+        score: float,
+        action: VerdictAction,
+        evidence: list[str],
+    ) -> Verdict | None:
+        """Mark the entity in the area; a verdict the first time it is flagged there, else None.
+
+        ``kept_id`` is how the engine remembers it (an address by its pseudonym), ``entity_id``
+        how the verdict names it.
+        """
+        self._mark((entity, kept_id), area)
+        key = (entity, kept_id, area)
         if key in self._flagged:
             return None
         self._flagged.add(key)
         return Verdict(
-            entity_type=finding.entity_type,
-            entity_id=finding.entity_id,
-            area=finding.area,
-            score=GRAPH_VERDICT_SCORE,
-            action="review",
+            entity_type=entity,
+            entity_id=entity_id,
+            area=area,
+            score=score,
+            action=action,
             found_at=accepted.event.ts,
-            evidence=list(finding.evidence),
+            evidence=evidence,
         )
 
     def _model_signal(self, area: str, probability: float) -> Signal:
@@ -504,29 +528,31 @@ class Engine:
 
     def _note_history(self, accepted: Accepted) -> None:
         """Remember the cards a device tries and the accounts it creates (see DeviceHistory)."""
-        event = accepted.event
-        device = event.device
-        if device is UNSET or not device.id:
+        device = self._device_of(accepted)
+        if not device:
             return
+        event = accepted.event
         ts = event.ts.timestamp()
         if event.type == "account.created" and event.user_id:
-            self._history.note(device.id, "user", str(event.user_id), ts)
+            self._history.note(device, "user", str(event.user_id), ts)
         instrument = self._instrument_of(accepted)
         if instrument:
-            self._history.note(device.id, "instrument", str(instrument), ts)
+            self._history.note(device, "instrument", str(instrument), ts)
 
     def _flag(self, prepared: _Prepared, accepted: Accepted) -> list[Verdict]:
         found = []
         for entity in prepared.verdict_entities:
             entity_id = self._verdict_getters[entity](accepted)
-            if entity in prepared.device_history and entity in HISTORY_KINDS:
+            if (
+                entity in prepared.device_history
+                and entity in HISTORY_KINDS
+                and (device := self._device_of(accepted))
+            ):
                 # What this device did before the rule could tell is the same abuse.
-                device = accepted.event.device
-                if device is not UNSET and device.id:
-                    now = accepted.event.ts.timestamp()
-                    for earlier in self._history.earlier(device.id, entity, now=now):
-                        if earlier != entity_id:
-                            found.extend(self._name(prepared, accepted, entity, earlier, earlier))
+                now = accepted.event.ts.timestamp()
+                for earlier in self._history.earlier(device, entity, now=now):
+                    if earlier != entity_id:
+                        found.extend(self._name(prepared, accepted, entity, earlier, earlier))
             if not entity_id:
                 continue
             # Remember an address by its pseudonym: what the engine keeps (and checkpoints)
@@ -545,23 +571,19 @@ class Engine:
     ) -> list[Verdict]:
         found = []
         for area in prepared.signal.areas:
-            self._mark((entity, kept_id), area)
-            key = (entity, kept_id, area)
-            if key in self._flagged:
-                continue
-            self._flagged.add(key)
-            found.append(
-                Verdict(
-                    entity_type=entity,
-                    entity_id=entity_id,
-                    area=area,
-                    # A verdict's confidence is the rule's, even when the rule only scores.
-                    score=max(prepared.signal.weight, 0.5),
-                    action=prepared.verdict_action,
-                    found_at=accepted.event.ts,
-                    evidence=[prepared.signal.name, f"event:{accepted.event.event_id}"],
-                )
+            verdict = self._verdict(
+                accepted,
+                entity,
+                entity_id,
+                kept_id,
+                area,
+                # A verdict's confidence is the rule's, even when the rule only scores.
+                score=max(prepared.signal.weight, 0.5),
+                action=prepared.verdict_action,
+                evidence=[prepared.signal.name, f"event:{accepted.event.event_id}"],
             )
+            if verdict is not None:
+                found.append(verdict)
         return found
 
     def _remember(self, event_id: str, decision: Decision) -> None:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
+from rampart.detect.recent import RecentValues
+
 __all__ = ["HISTORY_KINDS", "DeviceHistory", "HistoryKind"]
 
 HistoryKind = Literal["instrument", "user"]
@@ -30,27 +32,18 @@ MEMORY_SECONDS: Final = 86_400.0
 
 class DeviceHistory:
     def __init__(self) -> None:
-        # (device, kind) -> {value: last seen}; insertion order = least recently active first.
-        self._seen: dict[tuple[str, str], dict[str, float]] = {}
+        self._seen = RecentValues[tuple[str, str]](per_key=MAX_PER_DEVICE, max_keys=MAX_DEVICES)
 
     def note(self, device: str, kind: HistoryKind, value: str, ts: float) -> None:
-        key = (device, kind)
-        values = self._seen.pop(key, None) or {}
-        values.pop(value, None)
-        values[value] = ts
-        if len(values) > MAX_PER_DEVICE:
-            del values[next(iter(values))]
-        self._seen[key] = values
-        if len(self._seen) > MAX_DEVICES:
-            del self._seen[next(iter(self._seen))]
+        self._seen.note((device, kind), value, ts)
 
     def earlier(self, device: str, kind: HistoryKind, *, now: float) -> list[str]:
         """Values of ``kind`` seen with ``device`` within the last day, oldest first."""
         since = now - MEMORY_SECONDS
-        return [v for v, seen in self._seen.get((device, kind), {}).items() if seen >= since]
+        return [v for v, seen in self._seen.get((device, kind)).items() if seen >= since]
 
     def state(self) -> list[tuple[str, str, dict[str, float]]]:
-        return [(device, kind, values) for (device, kind), values in self._seen.items()]
+        return [(device, kind, values) for (device, kind), values in self._seen.values.items()]
 
     def load_state(self, state: list[tuple[str, str, dict[str, float]]]) -> None:
-        self._seen = {(device, kind): dict(values) for device, kind, values in state}
+        self._seen.values = {(device, kind): dict(values) for device, kind, values in state}

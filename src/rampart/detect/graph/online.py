@@ -37,6 +37,7 @@ from rampart.detect.graph.dense import (
     DenseConfig,
 )
 from rampart.detect.graph.rings import LinkageRings, RingsConfig, RingsState
+from rampart.detect.recent import RecentValues
 from rampart.features.fields import entity_getter
 from rampart.ingest.privacy import Accepted
 
@@ -85,8 +86,7 @@ class GraphFinding(NamedTuple):
     entity_type: EntityType
     entity_id: str
     area: Area
-    detector: str
-    evidence: tuple[str, ...]
+    evidence: tuple[str, ...]  # the detector's reason code first, then the block
 
 
 class GraphState(msgspec.Struct, kw_only=True):
@@ -108,13 +108,14 @@ class GraphStage:
         self.brushing = DenseBlockDetector(self.config.brushing)
         self.farm = DenseBlockDetector(self.config.farm)
         self._ring_getters = [(kind, entity_getter(kind)) for kind in RING_KINDS]
+        self._device_of = entity_getter("device")
         # Who sells an item / owns a target, as the events said: to name them in verdicts.
         self._item_sellers: dict[str, str] = {}
         self._target_owners: dict[str, str] = {}
         # Each target's engagements of the last LOCKSTEP_SECONDS (see _lockstep_edges).
         self._target_recent: dict[str, list[tuple[str, float, bool]]] = {}
         # Each device's most recent engagement targets, to tell farm members from passers-by.
-        self._device_targets: dict[str, dict[str, float]] = {}
+        self._device_targets = RecentValues[str](per_key=MAX_DEVICE_TARGETS, max_keys=MAX_OWNERS)
 
     def update(self, accepted: Accepted) -> tuple[dict[str, Any], list[GraphFinding]]:
         """Add the event to the graphs; its graph features and any new findings."""
@@ -133,13 +134,13 @@ class GraphStage:
                 findings.extend(self._brushing_findings(found))
             row["graph.brushing_block"] = self.brushing.score(user).in_block
         elif kind == "engagement":
-            device = event.device.id if event.device is not UNSET else UNSET
+            device = self._device_of(accepted)
             if device:
                 props = event.props
                 target = f"{props.target_type}:{props.target_id}"
                 if props.owner_id:
                     _remember(self._target_owners, target, props.owner_id)
-                self._note_target(str(device), target, ts)
+                self._device_targets.note(str(device), target, ts)
                 for source, edge_target, edge_ts in self._lockstep_edges(str(device), target, ts):
                     for found in self.farm.add(source, edge_target, edge_ts):
                         findings.extend(self._farm_findings(found))
@@ -169,18 +170,8 @@ class GraphStage:
             del self._target_recent[next(iter(self._target_recent))]
         return fed
 
-    def _note_target(self, device: str, target: str, ts: float) -> None:
-        targets = self._device_targets.pop(device, None) or {}
-        targets.pop(target, None)
-        targets[target] = ts
-        if len(targets) > MAX_DEVICE_TARGETS:
-            del targets[next(iter(targets))]
-        self._device_targets[device] = targets
-        if len(self._device_targets) > MAX_OWNERS:
-            del self._device_targets[next(iter(self._device_targets))]
-
     def _hits(self, device: str, targets: set[str]) -> int:
-        return len(targets.intersection(self._device_targets.get(device, ())))
+        return len(targets.intersection(self._device_targets.get(device)))
 
     def _rings(self, accepted: Accepted, user: str, ts: float) -> dict[str, Any]:
         rings = self.rings
@@ -245,7 +236,7 @@ class GraphStage:
                 farm=self.farm.state(),
                 item_sellers=self._item_sellers,
                 target_owners=self._target_owners,
-                device_targets=self._device_targets,
+                device_targets=self._device_targets.values,
                 target_recent=self._target_recent,
             )
         )
@@ -257,7 +248,7 @@ class GraphStage:
         self.farm.load_state(state.farm)
         self._item_sellers = dict(state.item_sellers)
         self._target_owners = dict(state.target_owners)
-        self._device_targets = {d: dict(t) for d, t in state.device_targets.items()}
+        self._device_targets.values = {d: dict(t) for d, t in state.device_targets.items()}
         self._target_recent = {t: [tuple(e) for e in q] for t, q in state.target_recent.items()}  # type: ignore[misc]
 
 
@@ -280,4 +271,4 @@ def _evidence(name: str, found: BlockDetection) -> tuple[str, ...]:
 def _named(
     entity: EntityType, ids: Iterable[str], area: Area, evidence: tuple[str, ...]
 ) -> list[GraphFinding]:
-    return [GraphFinding(entity, i, area, evidence[0], evidence) for i in ids]
+    return [GraphFinding(entity, i, area, evidence) for i in ids]

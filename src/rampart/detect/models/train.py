@@ -120,6 +120,18 @@ def _check_inputs(
         raise ValueError("labels must be 0 or 1")
 
 
+def _lightgbm_params(
+    params: Mapping[str, Any] | None, seed: int, positives: int, rows: int
+) -> tuple[dict[str, Any], int, float]:
+    """(LightGBM parameters, number of trees, positive weight): the defaults, the caller's
+    overrides, and positives up-weighted by ``sqrt(negatives / positives)`` unless set."""
+    merged = {**DEFAULT_PARAMS, "seed": seed, **(params or {})}
+    rounds = int(merged.pop("num_iterations", DEFAULT_ROUNDS))
+    if "scale_pos_weight" not in merged and not merged.get("is_unbalance", False):
+        merged["scale_pos_weight"] = min(_MAX_POS_WEIGHT, math.sqrt((rows - positives) / positives))
+    return merged, rounds, float(merged.get("scale_pos_weight", 1.0))
+
+
 def train_area(
     x: npt.ArrayLike,
     y: npt.ArrayLike,
@@ -155,12 +167,7 @@ def train_area(
             f"has {positives} positive of {len(y_train)}"
         )
 
-    merged = {**DEFAULT_PARAMS, "seed": seed, **(params or {})}
-    rounds = int(merged.pop("num_iterations", DEFAULT_ROUNDS))
-    if "scale_pos_weight" not in merged and not merged.get("is_unbalance", False):
-        negatives = len(y_train) - positives
-        merged["scale_pos_weight"] = min(_MAX_POS_WEIGHT, math.sqrt(negatives / positives))
-    pos_weight = float(merged.get("scale_pos_weight", 1.0))
+    merged, rounds, pos_weight = _lightgbm_params(params, seed, positives, len(y_train))
 
     # Feature names stay out of LightGBM (it rejects some characters); features.json has them.
     dataset = lgb.Dataset(xs[train], label=y_train, params={"verbose": -1})
@@ -263,8 +270,7 @@ def train_area_blocked(
     positives = int(y_.sum())
     if positives == 0 or positives == len(y_):
         raise ValueError(f"area {area!r}: needs both classes, has {positives} of {len(y_)}")
-    merged = {**DEFAULT_PARAMS, "seed": seed, **(params or {})}
-    rounds = int(merged.pop("num_iterations", DEFAULT_ROUNDS))
+    merged, rounds, pos_weight = _lightgbm_params(params, seed, positives, len(y_))
     rng = np.random.default_rng(seed)
     negatives = np.flatnonzero(y_ == 0)
     rate = min(1.0, max_negatives * folds / max(folds - 1, 1) / len(negatives))
@@ -273,9 +279,6 @@ def train_area_blocked(
     kept[negatives[rng.random(len(negatives)) < rate]] = True
     weight = np.where(y_ == 1, 1.0, 1.0 / rate)
     sampled_negatives = int(kept.sum()) - positives
-    if "scale_pos_weight" not in merged and not merged.get("is_unbalance", False):
-        merged["scale_pos_weight"] = min(_MAX_POS_WEIGHT, math.sqrt(len(negatives) / positives))
-    pos_weight = float(merged.get("scale_pos_weight", 1.0))
 
     def fit(mask: npt.NDArray[np.bool_]) -> Any:
         data = lgb.Dataset(xs[mask], label=y_[mask], weight=weight[mask], params={"verbose": -1})
