@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -24,13 +24,14 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from rampart.contract.outputs import AREAS
 from rampart.contract.validate import ContractError, parse_line
 from rampart.detect.models.registry import ModelDirectoryError
 from rampart.detect.models.report import format_report
 from rampart.detect.rules.errors import PackError
-from rampart.ingest.pii import SecretError
+from rampart.ingest.pii import MissingSecretError, Pseudonymizer, SecretError
 from rampart.ingest.pipeline import Intake, IntakeStats
 from rampart.ingest.privacy import EventPrivacy
 from rampart.ingest.rejects import RejectSink
@@ -38,10 +39,14 @@ from rampart.ingest.sources.formats import SOURCE_FORMATS, SourceFormatError, op
 from rampart.ingest.sources.mapping import MappingError
 from rampart.learn.evaluate import evaluate_files
 from rampart.learn.html import write_report
+from rampart.learn.inputs import read_lines
 from rampart.learn.report import render
 from rampart.learn.training import train_models
 from rampart.learn.trainset import build_training_set
 from rampart.packs import DEFAULT_PACK
+from rampart.records import EntityKeeper, LabelProblem, LabelRejects, Records, RecordsError
+from rampart.records.connect import records_url, shown_url
+from rampart.records.intake import take_labels
 from rampart.service.assemble import OpenedScoring, count_lines, open_scoring
 from rampart.service.scoring import RunStats
 from rampart.simulate import DIFFICULTIES, PRESETS, WorldSummary, world_config, write_world
@@ -454,6 +459,89 @@ def evaluate(
         sys.stdout.write(scorecard.to_json(indent=2) + "\n")
     else:
         console.print(render(scorecard))
+
+
+@app.command()
+def label(
+    file: Annotated[Path, typer.Argument(help="Labels: the contract's JSON Lines, plain or gzip.")],
+    records: Annotated[
+        str | None,
+        typer.Option(
+            "--records",
+            help="Records database: a SQLite file or a postgresql:// URL (else "
+            "RAMPART_RECORDS_URL, else rampart-records.sqlite).",
+        ),
+    ] = None,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            help="Rejects file (JSON Lines: the problem and the line scrubbed of PII); "
+            "without one, problems are printed."
+        ),
+    ] = None,
+    actor: Annotated[str, typer.Option(help="Who is storing these labels (audit trail).")] = "cli",
+    demo: Annotated[
+        bool, typer.Option(help="Use the public demo pseudonymisation key (simulated data only).")
+    ] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="Config file holding the pseudonymisation secret (else RAMPART_PSEUDONYM_SECRET)."
+        ),
+    ] = None,
+) -> None:
+    """Store a label stream in the records: validated, each label once, with source and time."""
+    if not file.is_file():
+        raise _fail(f"{file} does not exist")
+    try:
+        keeper = EntityKeeper(Pseudonymizer.from_config(demo=demo, config_path=config))
+    except MissingSecretError:
+        # Most labels name users, sellers and events: they need no secret. Only ids that are
+        # PII (an ip, an e-mail, a phone) do, and those lines are rejected, never stored raw.
+        keeper = EntityKeeper(None)
+    except SecretError as exc:
+        raise _fail(str(exc)) from exc
+    printed: list[LabelProblem] = []
+    unprinted = 0
+
+    def show(problem: LabelProblem, raw: bytes) -> None:
+        nonlocal unprinted
+        if len(printed) < 20:
+            printed.append(problem)
+            errors.print(f"[red]✗[/red] {escape(str(problem))}", soft_wrap=True)
+        else:
+            unprinted += 1
+
+    try:
+        url = records_url(records)
+        with ExitStack() as stack:
+            store = stack.enter_context(Records.open(url, keeper=keeper))
+            sink = (
+                stack.enter_context(LabelRejects(rejects, keeper, source=str(file)))
+                if rejects
+                else None
+            )
+            stats = take_labels(
+                read_lines(file),
+                store.labels,
+                keeper,
+                actor=actor,
+                origin=file.name,
+                on_problem=sink.add if sink is not None else show,
+            )
+    except (RecordsError, SQLAlchemyError) as exc:
+        # The driver's own message: SQLAlchemy's wrapper adds the statement and a help link.
+        detail = str(getattr(exc, "orig", None) or exc).strip()
+        raise _fail(f"records at {shown_url(records)}: {detail}") from exc
+    if unprinted:
+        errors.print(f"… and {unprinted:,} more invalid lines")
+    console.print(
+        f"{file}: read {stats.read:,} label lines: stored {stats.stored:,} new, "
+        f"{stats.duplicates:,} already stored, {stats.invalid:,} invalid"
+        + (f" (rejects in {rejects})" if rejects and stats.invalid else ""),
+        soft_wrap=True,
+    )
+    console.print(f"records: {shown_url(url)}", soft_wrap=True)
 
 
 @app.command()

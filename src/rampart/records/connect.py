@@ -66,6 +66,18 @@ def _hide_password(text: str) -> str:
         return "<unparseable URL>"
 
 
+def shown_url(target: str | os.PathLike[str] | None) -> str:
+    """Where the records are, fit to print: the URL with its password hidden.
+
+    >>> shown_url("postgresql://rampart:s3cret@db/risk")
+    'postgresql+psycopg://rampart:***@db/risk'
+    """
+    try:
+        return _hide_password(records_url(target))
+    except RecordsError:
+        return _hide_password(os.fspath(target)) if target is not None else "<default>"
+
+
 def create_records_engine(url: str) -> Engine:
     """An engine for ``url`` (see :func:`records_url`), set up for safe concurrent use."""
     parsed = make_url(url)

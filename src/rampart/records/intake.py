@@ -98,6 +98,7 @@ def scrub_label_line(raw: bytes, keeper: EntityKeeper) -> str:
     ...                  EntityKeeper(None))
     '{"entity_type":"ip","entity_id":"<ip withheld>","note":"mail <email>"}'
     """
+    raw = raw.rstrip(b"\r\n")
     document = loose_document(raw)
     if document is None:
         return pii.redact_text(raw.decode("utf-8", "replace"))
