@@ -34,7 +34,8 @@ def test_offsets_are_normalised_to_utc_and_microseconds_kept(stamp_engine: Engin
         row = connection.execute(select(stamp)).one()
     assert row.at == at
     assert row.at.tzinfo is UTC
-    assert row.at.hour == 12 and row.at.microsecond == 123456
+    assert row.at.hour == 12
+    assert row.at.microsecond == 123456
     assert row.doc == {"a": [1, "x"]}
 
 
@@ -42,7 +43,9 @@ def test_comparisons_use_the_instant_not_the_written_offset(stamp_engine: Engine
     earlier = datetime(2026, 3, 1, 11, 0, tzinfo=UTC)
     later_in_jakarta = datetime(2026, 3, 1, 19, 0, tzinfo=timezone(timedelta(hours=7)))  # 12:00Z
     with stamp_engine.begin() as connection:
-        connection.execute(insert(stamp), [{"n": 1, "at": earlier}, {"n": 2, "at": later_in_jakarta}])
+        connection.execute(
+            insert(stamp), [{"n": 1, "at": earlier}, {"n": 2, "at": later_in_jakarta}]
+        )
     cutoff = datetime(2026, 3, 1, 11, 30, tzinfo=UTC)
     with stamp_engine.connect() as connection:
         found = connection.execute(select(stamp.c.n).where(stamp.c.at > cutoff)).scalars().all()

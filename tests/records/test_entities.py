@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from tests.records.conftest import SECRET
 
 from rampart.ingest.pii import Pseudonymizer
 from rampart.ingest.privacy import EventPrivacy
 from rampart.records.entities import EntityKeeper, NeedsSecretError, pii_kind
-
-from tests.records.conftest import SECRET
 
 
 @pytest.mark.parametrize(

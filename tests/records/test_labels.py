@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 
 import msgspec
 import pytest
 from sqlalchemy import select, text
+from tests.records.conftest import SECRET
 
 from rampart.contract.outputs import Label
 from rampart.ingest.privacy import EventPrivacy
@@ -15,8 +17,6 @@ from rampart.records.entities import EntityKeeper
 from rampart.records.labels import SqlLabels, label_key
 from rampart.records.schema import labels
 from rampart.records.store import Records
-
-from tests.records.conftest import SECRET
 
 T0 = datetime(2026, 3, 1, 10, tzinfo=UTC)
 
@@ -65,7 +65,8 @@ def test_labels_keep_their_source_time_origin_and_arrival(records: Records) -> N
     records.labels.add([_label(campaign="c1")], actor="ana", origin="chargebacks-0301.jsonl")
     (stored,) = records.labels.read()
     assert stored.label == _label(campaign="c1")
-    assert stored.label.ts == T0 and stored.label.ts.tzinfo is UTC
+    assert stored.label.ts == T0
+    assert stored.label.ts.tzinfo is UTC
     assert stored.origin == "chargebacks-0301.jsonl"
     assert stored.received_at == datetime(2026, 3, 1, 12, 0, 1, tzinfo=UTC)  # the store's clock
     assert stored.label_id == label_key(stored.label)
@@ -79,7 +80,8 @@ def test_every_stored_label_has_its_audit_row_and_duplicates_have_none(records: 
     keys = {e.target_key for e in entries}
     assert keys == {s.label_id for s in records.labels.read()}
     assert all(e.before is None and e.after is not None for e in entries)
-    assert entries[0].after is not None and entries[0].after["ts"] == "2026-03-01T10:00:00+00:00"
+    assert entries[0].after is not None
+    assert entries[0].after["ts"] == "2026-03-01T10:00:00+00:00"
 
 
 def test_read_orders_by_ts_then_arrival_and_cuts_at_known_by(records: Records) -> None:
@@ -127,7 +129,9 @@ def test_no_raw_pii_reaches_any_table(records: Records) -> None:
         dumped += repr(connection.execute(text("SELECT * FROM audit")).all())
     for value in raw:
         assert value not in dumped
-    assert "ip_" in dumped and "em_" in dumped and "ph_" in dumped
+    assert "ip_" in dumped
+    assert "em_" in dumped
+    assert "ph_" in dumped
 
 
 def test_without_a_secret_pii_like_ids_are_refused_not_stored(records: Records) -> None:
@@ -135,3 +139,26 @@ def test_without_a_secret_pii_like_ids_are_refused_not_stored(records: Records) 
     with pytest.raises(Exception, match="pseudonymisation secret"):
         bare.add([_label("203.0.113.7", entity_type="ip")], actor="ana")
     assert records.labels.count() == 0
+
+
+def test_concurrent_writers_of_one_stream_store_each_label_once(
+    records: Records, database_url: str, keeper: EntityKeeper
+) -> None:
+    batch = [_label(f"u{n}") for n in range(200)]
+    results: list[tuple[int, int]] = []
+
+    def send() -> None:
+        with Records.open(database_url, keeper=keeper) as writer:
+            for start in range(0, len(batch), 25):
+                written = writer.labels.add(batch[start : start + 25], actor="loader")
+                results.append((written.added, written.duplicates))
+
+    threads = [threading.Thread(target=send) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(added for added, _ in results) == 200
+    assert sum(duplicates for _, duplicates in results) == 400
+    assert records.labels.count() == 200
+    assert len(records.audit.entries(target="labels")) == 200

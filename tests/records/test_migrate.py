@@ -30,9 +30,11 @@ def test_upgrade_at_head_is_a_no_op(engine: Engine) -> None:
     upgrade(engine)
     with engine.begin() as connection:
         connection.execute(
-            text("INSERT INTO rule_versions (pack, rule, version_hash, expression, mode, "
-                 "created_at, created_by) VALUES ('p', 'r', 'h', 'x > 1', 'off', "
-                 "'2026-03-01 12:00:00', 'test')")
+            text(
+                "INSERT INTO rule_versions (pack, rule, version_hash, expression, mode, "
+                "created_at, created_by) VALUES ('p', 'r', 'h', 'x > 1', 'off', "
+                "'2026-03-01 12:00:00', 'test')"
+            )
         )
     upgrade(engine)
     with engine.connect() as connection:
@@ -76,8 +78,10 @@ def test_the_database_refuses_to_rewrite_the_audit_trail(engine: Engine, stateme
     upgrade(engine)
     with engine.begin() as connection:
         connection.execute(
-            text("INSERT INTO audit (at, actor, action, target, target_key) "
-                 "VALUES ('2026-03-01 12:00:00', 'ana', 'label.add', 'labels', 'k')")
+            text(
+                "INSERT INTO audit (at, actor, action, target, target_key) "
+                "VALUES ('2026-03-01 12:00:00', 'ana', 'label.add', 'labels', 'k')"
+            )
         )
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
         connection.execute(text(statement))

@@ -34,7 +34,12 @@ DEFAULT_PATH: Final = Path("rampart-records.sqlite")
 # Waiting this long for another writer's lock beats failing at once (SQLite has one writer).
 SQLITE_BUSY_MS: Final = 30_000
 
-_DRIVERS: Final = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg"}
+# "postgres" is the scheme many hosting providers hand out.
+_DRIVERS: Final = {
+    "sqlite": "sqlite+pysqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+}
 
 
 def records_url(

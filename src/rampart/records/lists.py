@@ -62,7 +62,9 @@ class SqlLists:
                 select(lists.c.kind).where(lists.c.list_name == list_name, lists.c.kind != kind)
             ).first()
             if other_kind is not None:
-                raise RecordsError(f"list {list_name!r} is a {other_kind[0]} list, not {kind}")
+                raise RecordsError(
+                    f"list {list_name!r} is of kind {other_kind[0]}: it cannot take {kind} entries"
+                )
             at = self.clock()
             existing = _find(connection, list_name, kept)
             if existing is None:

@@ -15,13 +15,22 @@ True
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from typing import Final
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 SCRIPT_LOCATION = "rampart.records:migrations"
+# Alembic keeps its running context in module globals: one migration per process at a time.
+_IN_PROCESS: Final = threading.Lock()
+# Between processes, PostgreSQL serialises migrations with this transaction-scoped advisory lock
+# (SQLite does it with the write lock every records transaction takes first).
+_ADVISORY_LOCK: Final = 0x7261_6D70_6172_74  # "rampart"
 
 
 def _config() -> Config:
@@ -34,18 +43,21 @@ def _config() -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database of ``engine`` up to ``revision`` (default: the newest)."""
-    config = _config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    _run(engine, lambda config: command.upgrade(config, revision))
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Migrate down to ``revision`` (``"base"``: no records tables at all)."""
+    _run(engine, lambda config: command.downgrade(config, revision))
+
+
+def _run(engine: Engine, step: Callable[[Config], None]) -> None:
     config = _config()
-    with engine.begin() as connection:
+    with _IN_PROCESS, engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK})
         config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+        step(config)
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -33,6 +33,7 @@ from rampart.records.labels import keep_label
 
 _DECODER: Final = msgspec.json.Decoder(Label)
 _PATH_SUFFIX: Final = re.compile(r" - at `\$\.?(?P<path>[^`]*)`$")
+_OPTIONAL: Final = re.compile(r"`([^`|]+) \| null`")
 _ALLOWED: Final[dict[str, tuple[object, ...]]] = {
     "entity_type": get_args(LabelEntityType),
     "area": AREAS,
@@ -115,6 +116,8 @@ def _explain(message: str, raw: bytes | str, line_no: int, keeper: EntityKeeper)
             path=None,
             reason=f"a label must be a JSON object, got {json_type_word(got)}",
         )
+    # Optional fields are ``X | None`` in the struct; a person wants the type they should send.
+    message = _OPTIONAL.sub(r"`\1`", message)
     path, reason = explain_message(message, path, None)
     if path in _ALLOWED and reason.endswith("is not an allowed value"):
         reason += f" (allowed: {', '.join(str(v) for v in _ALLOWED[path])})"
