@@ -108,7 +108,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
     # WAL lets readers go on while a label batch is written; in-memory databases have no WAL.
     cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA synchronous = NORMAL")
+    # FULL: a stored label survives a power cut too, not just a killed process.
+    cursor.execute("PRAGMA synchronous = FULL")
     cursor.close()
 
 
