@@ -169,6 +169,9 @@ class Scored(NamedTuple):
     decision: Decision
     verdicts: list[Verdict]
     duplicate: bool = False
+    # What the detectors saw: the features, the event fields the rules read and the stages'
+    # fields (None for a re-sent event), for the feature log.
+    row: Mapping[str, Any] | None = None
 
 
 class _Prepared(NamedTuple):
@@ -422,7 +425,7 @@ class Engine:
             allow_listed = any(s.action == "allow" and s.mode == "live" for s in signals)
             decision = _with_carried(decision, carried, carry, allow_listed=allow_listed)
         self._remember(event.event_id, decision)
-        return Scored(decision, verdicts)
+        return Scored(decision, verdicts, row=row)
 
     def _verdict(
         self,

@@ -21,6 +21,7 @@ from rampart.engine import Engine, FeatureState
 from rampart.ingest.pipeline import Intake
 from rampart.ingest.sources.base import SourceItem
 from rampart.service.checkpoint import Checkpoint, CheckpointStore, IntakeCheckpoint
+from rampart.service.runtime import scoring_gc
 
 DEFAULT_CHECKPOINT_EVERY: Final = 50_000
 
@@ -139,28 +140,29 @@ class ScoringRun:
         decisions = self._outputs["decisions"]
         verdicts = self._outputs["verdicts"]
         encode = self._encode
-        since_checkpoint = 0
-        for accepted in self.intake.run(self._counted(records), source):
-            self._apply_labels_until(accepted.event.ts.timestamp())
-            scored = engine.process(accepted)
-            if scored.duplicate:
-                self.stats.duplicates += 1
-                continue
-            decisions.write(encode(scored.decision) + b"\n")
-            for verdict in scored.verdicts:
-                verdicts.write(encode(verdict) + b"\n")
-            self.stats.events_scored += 1
-            self.stats.verdicts += len(scored.verdicts)
-            since_checkpoint += 1
-            if since_checkpoint >= self.checkpoint_every:
-                since_checkpoint = 0
-                self.checkpoint()
-                if progress is not None:
-                    progress(self._consumed)
-        self._apply_labels_until(float("inf"))
-        self.checkpoint()
-        if progress is not None:
-            progress(self._consumed)
+        with scoring_gc():
+            since_checkpoint = 0
+            for accepted in self.intake.run(self._counted(records), source):
+                self._apply_labels_until(accepted.event.ts.timestamp())
+                scored = engine.process(accepted)
+                if scored.duplicate:
+                    self.stats.duplicates += 1
+                    continue
+                decisions.write(encode(scored.decision) + b"\n")
+                for verdict in scored.verdicts:
+                    verdicts.write(encode(verdict) + b"\n")
+                self.stats.events_scored += 1
+                self.stats.verdicts += len(scored.verdicts)
+                since_checkpoint += 1
+                if since_checkpoint >= self.checkpoint_every:
+                    since_checkpoint = 0
+                    self.checkpoint()
+                    if progress is not None:
+                        progress(self._consumed)
+            self._apply_labels_until(float("inf"))
+            self.checkpoint()
+            if progress is not None:
+                progress(self._consumed)
         return self.stats
 
     def _counted(self, records: Iterable[SourceItem]) -> Iterator[SourceItem]:

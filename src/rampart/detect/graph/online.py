@@ -64,6 +64,11 @@ MAX_DEVICE_TARGETS: Final = 16
 # Devices engaging one target within the window before its edges enter the dense detector.
 LOCKSTEP_DEVICES: Final = 3
 LOCKSTEP_SECONDS: Final = 600.0
+# Lockstep edges wait for the farm detector until the oldest is this old (event time) or this
+# many have queued: a re-peel and re-judge of the core costs about a millisecond, so one per
+# batch rather than one per edge (a farm's wave runs for many minutes; a minute later is early).
+FARM_FLUSH_SECONDS: Final = 60.0
+FARM_FLUSH_EDGES: Final = 256
 # Items' sellers and targets' owners remembered for naming them (oldest forgotten first).
 MAX_OWNERS: Final = 500_000
 
@@ -97,6 +102,7 @@ class GraphState(msgspec.Struct, kw_only=True):
     target_owners: dict[str, str]
     device_targets: dict[str, dict[str, float]]
     target_recent: dict[str, list[tuple[str, float, bool]]]
+    farm_pending: list[tuple[str, str, float]] = []
 
 
 class GraphStage:
@@ -116,6 +122,8 @@ class GraphStage:
         self._target_recent: dict[str, list[tuple[str, float, bool]]] = {}
         # Each device's most recent engagement targets, to tell farm members from passers-by.
         self._device_targets = RecentValues[str](per_key=MAX_DEVICE_TARGETS, max_keys=MAX_OWNERS)
+        # Lockstep edges not yet given to the farm detector (see FARM_FLUSH_SECONDS).
+        self._farm_pending: list[tuple[str, str, float]] = []
 
     def update(self, accepted: Accepted) -> tuple[dict[str, Any], list[GraphFinding]]:
         """Add the event to the graphs; its graph features and any new findings."""
@@ -141,11 +149,24 @@ class GraphStage:
                 if props.owner_id:
                     _remember(self._target_owners, target, props.owner_id)
                 self._device_targets.note(str(device), target, ts)
-                for source, edge_target, edge_ts in self._lockstep_edges(str(device), target, ts):
-                    for found in self.farm.add(source, edge_target, edge_ts):
-                        findings.extend(self._farm_findings(found))
+                self._farm_pending.extend(self._lockstep_edges(str(device), target, ts))
+                findings.extend(self._flush_farm(ts))
                 row["graph.farm_block"] = self.farm.score(str(device)).in_block
         return row, findings
+
+    def _flush_farm(self, now: float) -> list[GraphFinding]:
+        """Give the queued lockstep edges to the farm detector once the batch is due."""
+        pending = self._farm_pending
+        if not pending or (
+            len(pending) < FARM_FLUSH_EDGES and now - pending[0][2] < FARM_FLUSH_SECONDS
+        ):
+            return []
+        self._farm_pending = []
+        sources, targets, times = zip(*pending, strict=True)
+        findings: list[GraphFinding] = []
+        for found in self.farm.add_batch(sources, targets, times):
+            findings.extend(self._farm_findings(found))
+        return findings
 
     def _lockstep_edges(self, device: str, target: str, ts: float) -> list[tuple[str, str, float]]:
         """The engagement edges worth the dense-block detector: those of targets engaged by
@@ -238,6 +259,7 @@ class GraphStage:
                 target_owners=self._target_owners,
                 device_targets=self._device_targets.values,
                 target_recent=self._target_recent,
+                farm_pending=self._farm_pending,
             )
         )
 
@@ -250,6 +272,7 @@ class GraphStage:
         self._target_owners = dict(state.target_owners)
         self._device_targets.values = {d: dict(t) for d, t in state.device_targets.items()}
         self._target_recent = {t: [tuple(e) for e in q] for t, q in state.target_recent.items()}  # type: ignore[misc]
+        self._farm_pending = [(s, t, ts) for s, t, ts in state.farm_pending]
 
 
 def _remember(owners: dict[str, str], key: str, owner: str) -> None:
