@@ -35,11 +35,18 @@ from rampart.ingest.pii import MissingSecretError, Pseudonymizer, SecretError
 from rampart.ingest.pipeline import Intake, IntakeStats
 from rampart.ingest.privacy import EventPrivacy
 from rampart.ingest.rejects import RejectSink
-from rampart.ingest.sources.formats import SOURCE_FORMATS, SourceFormatError, open_source
+from rampart.ingest.sources.base import SourceRecord
+from rampart.ingest.sources.formats import (
+    SOURCE_FORMATS,
+    SourceFormatError,
+    guess_format,
+    open_source,
+)
 from rampart.ingest.sources.mapping import MappingError
-from rampart.learn.evaluate import evaluate_files
+from rampart.learn.evaluate import evaluate_files, score_stream
 from rampart.learn.html import write_report
 from rampart.learn.inputs import read_lines
+from rampart.learn.ranking import ENTITY_CHOICES, Ranking, rank_stream
 from rampart.learn.report import render
 from rampart.learn.training import train_models
 from rampart.learn.trainset import build_training_set
@@ -442,6 +449,9 @@ def train(
     console.print(f"model directory {out} version {result.version[:12]}")
 
 
+_TIME_FORMATS = ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
+
+
 @app.command()
 def evaluate(
     events: Annotated[Path, typer.Option("--events", help="The labelled stream's events.")],
@@ -449,16 +459,145 @@ def evaluate(
     verdicts: Annotated[Path, typer.Option("--verdicts", help="Rampart's entity verdicts.")],
     labels: Annotated[Path, typer.Option("--labels", help="The labels (ground truth).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the scorecard as JSON.")] = False,
+    ranking: Annotated[
+        bool,
+        typer.Option(
+            "--ranking",
+            help="Report the ranking figures instead: AUC ROC and average precision over events, "
+            "precision at top-k entities per day.",
+        ),
+    ] = False,
+    top_k: Annotated[
+        int, typer.Option("--top-k", min=1, help="With --ranking: entities checked per day.")
+    ] = 100,
+    entity: Annotated[
+        str,
+        typer.Option(
+            "--entity",
+            help=f"With --ranking: the entity ranked per day, one of {', '.join(ENTITY_CHOICES)} "
+            "(user: the event's own account).",
+        ),
+    ] = "user",
+    keep_detected: Annotated[
+        bool,
+        typer.Option(
+            "--keep-detected",
+            help="With --ranking: keep entities found in a day's top k in the next days' "
+            "rankings (by default they are taken out, as in the handbook protocol).",
+        ),
+    ] = False,
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            "--since",
+            help="With --ranking: rank only events with ts at or after this time (ISO 8601).",
+            formats=_TIME_FORMATS,
+        ),
+    ] = None,
+    until: Annotated[
+        datetime | None,
+        typer.Option(
+            "--until",
+            help="With --ranking: rank only events with ts before this time (ISO 8601).",
+            formats=_TIME_FORMATS,
+        ),
+    ] = None,
+    source_format: FormatOption = None,
+    mapping: MappingOption = None,
 ) -> None:
-    """Score decisions and verdicts against labels, as SCORING.md defines."""
+    """Score decisions and verdicts against labels, as SCORING.md defines (--ranking: the
+    classic protocol's ranking figures)."""
     for path in (events, decisions, verdicts, labels):
         if not path.exists():
             raise _fail(f"{path} does not exist")
-    scorecard = evaluate_files(events, decisions, verdicts, labels)
+    if entity not in ENTITY_CHOICES:
+        raise _fail(f"unknown entity {entity!r}; choose one of {', '.join(ENTITY_CHOICES)}")
+    try:
+        event_lines = _event_lines(events, source_format, mapping)
+    except (SourceFormatError, MappingError, OSError) as exc:
+        raise _fail(str(exc)) from exc
+    if ranking:
+        result = rank_stream(
+            event_lines,
+            read_lines(decisions),
+            read_lines(labels),
+            top_k=top_k,
+            entity=entity,
+            remove_detected=not keep_detected,
+            since=_aware(since),
+            until=_aware(until),
+        )
+        if as_json:
+            sys.stdout.write(result.to_json(indent=2) + "\n")
+        else:
+            _print_ranking(result)
+        return
+    scorecard = score_stream(
+        event_lines, read_lines(decisions), read_lines(verdicts), read_lines(labels)
+    )
     if as_json:
         sys.stdout.write(scorecard.to_json(indent=2) + "\n")
     else:
         console.print(render(scorecard))
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A time given without an offset is UTC."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+def _event_lines(path: Path, source_format: str | None, mapping: Path | None) -> Iterator[bytes]:
+    """The events as contract JSON lines, whatever their format (CSV and Parquet through the
+    mapping; rows that cannot be turned into JSON are left out, as undecodable lines are)."""
+    chosen = source_format or guess_format(path)
+    if chosen == "jsonl":
+        return read_lines(path)
+    source = open_source(path, chosen, mapping)
+    return (record.raw for record in source if isinstance(record, SourceRecord))
+
+
+def _print_ranking(result: Ranking) -> None:
+    window = " ".join(
+        part
+        for part in (
+            f"from {result.since.isoformat()}" if result.since else "",
+            f"until {result.until.isoformat()}" if result.until else "",
+        )
+        if part
+    )
+    table = Table(
+        title=f"Ranking: {result.events:,} events {window}; top {result.top_k} "
+        f"{result.entity} entities per day"
+        + ("" if result.remove_detected else " (detected ones kept)")
+    )
+    for column in ("score", "events", "positive", "AUC ROC", "avg precision", "entity-days",
+                   "positive", f"precision@{result.top_k}/day", "days"):  # fmt: skip
+        table.add_column(column, justify="left" if column == "score" else "right")
+    for row in result.figures:
+        table.add_row(
+            row.area,
+            f"{row.events:,}",
+            f"{row.positive_events:,}",
+            _figure(row.auc_roc),
+            _figure(row.average_precision),
+            f"{row.entity_days:,}",
+            f"{row.positive_entity_days:,}",
+            _figure(row.precision_at_k),
+            f"{len(row.days):,}",
+        )
+    console.print(table)
+    console.print(
+        f"events without a decision {result.events_without_decision:,}, without a "
+        f"{result.entity} {result.events_without_entity:,}, outside the window "
+        f"{result.events_outside_window:,}, resent {result.duplicate_events:,}; labels "
+        f"{result.labels:,} ({result.superseded_labels:,} superseded); undecodable lines "
+        f"{result.undecodable:,}",
+        soft_wrap=True,
+    )
+
+
+def _figure(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
 
 
 @app.command()
