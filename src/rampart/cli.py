@@ -323,6 +323,14 @@ def score(
             "--model", help="Model directory from `rampart train` (scored with the pack)."
         ),
     ] = None,
+    logs: Annotated[
+        Path | None,
+        typer.Option(
+            "--logs",
+            help="Log folder: every decision with the features the detectors saw, and every "
+            "verdict, appended as Parquet (pseudonymised) for backtests and training sets.",
+        ),
+    ] = None,
 ) -> None:
     """Score events in order: one decision per valid event, entity verdicts as they are found."""
     for path in (events, labels):
@@ -344,6 +352,7 @@ def score(
             config=config,
             warn=lambda message: errors.print(f"[yellow]{message}"),
             models=model,
+            logs=logs,
         )
     except (
         PackError,

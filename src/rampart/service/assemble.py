@@ -22,6 +22,8 @@ from rampart.ingest.privacy import EventPrivacy
 from rampart.ingest.rejects import RejectSink
 from rampart.ingest.sources.base import Source
 from rampart.ingest.sources.formats import open_source
+from rampart.logs.schema import row_columns
+from rampart.logs.writer import LogWriter
 from rampart.service.checkpoint import CheckpointStore
 from rampart.service.scoring import ScoringRun, load_labels, rejects_for_resume
 
@@ -72,6 +74,7 @@ def open_scoring(
     config: Path | None,
     warn: Callable[[str], None],
     models: Path | None = None,
+    logs: Path | None = None,
 ) -> OpenedScoring:
     """Everything a `rampart score` run needs, resumed from its checkpoint when there is one."""
     store = CheckpointStore(checkpoint) if checkpoint is not None else None
@@ -94,6 +97,21 @@ def open_scoring(
         models=opened.models if opened else (),
         anomalies=opened.anomalies if opened else (),
     )
+    options = [str(rejects), str(source_format), opened.version if opened else "-"]
+    writer = None
+    if logs is not None:
+        options.append(f"logs={logs}")
+        columns = row_columns(
+            loaded.catalogue,
+            [rule.paths for rule in loaded.active_rules],
+            view.row_paths if view is not None else (),
+        )
+        writer = LogWriter(
+            logs,
+            columns,
+            pack_fingerprint=loaded.fingerprint,
+            pseudonymize_ip=lambda ip: privacy.pseudonymizer.token("ip", ip),
+        )
     run = ScoringRun(
         intake=intake,
         engine=engine,
@@ -106,9 +124,10 @@ def open_scoring(
             loaded.fingerprint,
             privacy,
             inputs=[events, labels, mapping],
-            options=[str(rejects), str(source_format), opened.version if opened else "-"],
+            options=options,
         ),
         restore_features=lambda data: OnlineFeatures.restore(specs, data),
+        logs=writer,
     )
     return OpenedScoring(run, source, rejects)
 

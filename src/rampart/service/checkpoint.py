@@ -1,11 +1,13 @@
 """Checkpoints of a scoring run: a killed run resumes with exactly the decisions it would give.
 
 A checkpoint records, at one consistent point, how many input records were consumed, how many
-labels were applied, the byte length of every output file, and the whole state (intake, engine,
+labels were applied, the byte length of every output file, the decision log's next part
+number, and the whole state (intake, engine,
 features). It is written to a temporary file, fsynced and renamed over the previous one, so a
 crash leaves either the old checkpoint or the new one, never half of one. Outputs are fsynced
-before the checkpoint that names their length, and truncated back to it on resume: what was
-written after the last checkpoint is written again, identically, because the engine is
+before the checkpoint that names their length, and truncated back to it on resume (log parts
+numbered past the checkpoint are deleted): what was written after the last checkpoint is written
+again, identically, because the engine is
 deterministic.
 """
 
@@ -19,6 +21,7 @@ import msgspec
 
 from rampart.engine import EngineState
 from rampart.ingest.dedupe import DeduperState
+from rampart.logs.writer import LogState
 
 CHECKPOINT_FILE: Final = "checkpoint.msgpack"
 SECRET_FILE: Final = "ephemeral-secret"
@@ -45,6 +48,8 @@ class Checkpoint(msgspec.Struct, kw_only=True):
     intake: IntakeCheckpoint
     engine: EngineState
     features: bytes
+    # The decision log's point (with ``--logs``): parts from ``next_part`` on are dropped.
+    logs: LogState | None = None
 
 
 class CheckpointStore:

@@ -1,8 +1,10 @@
 """Score a stream of events from files, in order, with labels applied at their time.
 
 One decision per accepted event goes to the decisions file and every entity verdict to the
-verdicts file as it is found. With a checkpoint folder the run survives a kill: it resumes from the
-last checkpoint and ends with exactly the files an uninterrupted run writes.
+verdicts file as it is found; with a log folder, each decision with the row the detectors saw,
+and each verdict, also go to the Parquet log (:mod:`rampart.logs`). With a checkpoint folder the
+run survives a kill: it resumes from the last checkpoint and ends with exactly the files an
+uninterrupted run writes (and a log holding each event once).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from rampart.contract.outputs import Label
 from rampart.engine import Engine, FeatureState
 from rampart.ingest.pipeline import Intake
 from rampart.ingest.sources.base import SourceItem
+from rampart.logs.writer import LogWriter
 from rampart.service.checkpoint import Checkpoint, CheckpointStore, IntakeCheckpoint
 from rampart.service.runtime import scoring_gc
 
@@ -90,6 +93,7 @@ class ScoringRun:
         checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
         run_fingerprint: str = "",
         restore_features: Callable[[bytes], FeatureState] | None = None,
+        logs: LogWriter | None = None,
     ) -> None:
         self.intake = intake
         self.engine = engine
@@ -112,8 +116,13 @@ class ScoringRun:
             "decisions": OutputFile(decisions, sizes.get("decisions")),
             "verdicts": OutputFile(verdicts, sizes.get("verdicts")),
         }
+        self.logs = logs
         if resume is not None:
             self._restore(resume)
+        elif logs is not None and checkpoints is not None:
+            # A first point before any part is written: a run killed before its first
+            # checkpoint resumes from here and drops the parts it wrote.
+            self.checkpoint()
         self._encode = msgspec.json.Encoder().encode
 
     def _restore(self, checkpoint: Checkpoint) -> None:
@@ -131,6 +140,10 @@ class ScoringRun:
         if self._restore_features is None:
             raise ValueError("a checkpoint was found but these features cannot be restored")
         self.engine.features = self._restore_features(checkpoint.features)
+        if self.logs is not None:
+            if checkpoint.logs is None:
+                raise ValueError("the checkpoint was written by a run without a log folder")
+            self.logs.rollback(checkpoint.logs)
 
     def run(
         self, records: Iterable[SourceItem], source: str, progress: Callable[[int], None] | None
@@ -140,6 +153,7 @@ class ScoringRun:
         decisions = self._outputs["decisions"]
         verdicts = self._outputs["verdicts"]
         encode = self._encode
+        log = self.logs.append if self.logs is not None else None
         with scoring_gc():
             since_checkpoint = 0
             for accepted in self.intake.run(self._counted(records), source):
@@ -151,6 +165,8 @@ class ScoringRun:
                 decisions.write(encode(scored.decision) + b"\n")
                 for verdict in scored.verdicts:
                     verdicts.write(encode(verdict) + b"\n")
+                if log is not None:
+                    log(accepted, scored)
                 self.stats.events_scored += 1
                 self.stats.verdicts += len(scored.verdicts)
                 since_checkpoint += 1
@@ -190,6 +206,8 @@ class ScoringRun:
     def checkpoint(self) -> None:
         """Make the outputs durable and, with a checkpoint folder, record this point."""
         sizes = {name: output.durable_size() for name, output in self._outputs.items()}
+        if self.logs is not None:
+            self.logs.flush()
         if self.checkpoints is None:
             return
         rejects = self.intake.rejects
@@ -214,12 +232,15 @@ class ScoringRun:
                 ),
                 engine=self.engine.state(),
                 features=self.engine.features.snapshot(),
+                logs=self.logs.state() if self.logs is not None else None,
             )
         )
 
     def close(self) -> None:
         for output in self._outputs.values():
             output.close()
+        if self.logs is not None:
+            self.logs.close()
         self.intake.rejects.close()
 
     def __enter__(self) -> ScoringRun:
