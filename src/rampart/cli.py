@@ -579,8 +579,8 @@ def _print_ranking(result: Ranking) -> None:
         f"{result.entity} entities per day"
         + ("" if result.remove_detected else " (detected ones kept)")
     )
-    for column in ("score", "events", "positive", "AUC ROC", "avg precision", "entity-days",
-                   "positive", f"precision@{result.top_k}/day", "days"):  # fmt: skip
+    for column in ("score", "events", "pos.", "AUC ROC", "AP", "entity-days", "pos.",
+                   f"P@{result.top_k}/day", "days"):  # fmt: skip
         table.add_column(column, justify="left" if column == "score" else "right")
     for row in result.figures:
         table.add_row(
