@@ -90,10 +90,14 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
     if new_folder:
         fsync_folder(path.parent.parent)
     temporary = path.with_name(f".{path.name}{TEMPORARY_SUFFIX}")
-    with temporary.open("wb") as handle:
-        write(handle)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with temporary.open("wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     os.replace(temporary, path)
     fsync_folder(path.parent)
 
