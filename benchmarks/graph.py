@@ -123,7 +123,7 @@ def run_static(stream: Stream, offset: float) -> tuple[set[str], float]:
         w = edge_weight(1.0, degree[t], offset)
         src_adj.setdefault(s, {})[t, 0] = w
         tgt_adj.setdefault((t, 0), {})[s] = w
-    block = peel_best(src_adj, tgt_adj, weighted_degrees(src_adj, tgt_adj, src_adj, tgt_adj))
+    block = peel_best(tgt_adj, weighted_degrees(src_adj, tgt_adj, src_adj, tgt_adj))
     found = set(block.sources) | {t for t, _ in block.targets}
     return found, time.perf_counter() - start
 

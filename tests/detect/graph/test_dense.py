@@ -129,6 +129,15 @@ def test_incremental_equals_static_recomputation_after_every_batch(
         core = core_of({n for edge in weights for n in edge}, weights, k)
         assert set(detector.graph_.core.src) == {n[1] for n in core if n[0] == 0}
         assert set(detector.graph_.core.tgt) == {(n[1], n[2]) for n in core if n[0] == 1}
+        graph = detector.graph_
+        assert graph.core_src_adj == {
+            s: {t: w for t, w in graph.src_adj[s].items() if t in graph.core.tgt}
+            for s in graph.core.src
+        }
+        assert graph.core_tgt_adj == {
+            t: {s: w for s, w in graph.tgt_adj[t].items() if s in graph.core.src}
+            for t in graph.core.tgt
+        }
         assert detector.edge_count == len(weights)
         got = [(b.sources, b.targets, b.weight, b.edges) for b in detector.blocks()]
         assert got == reference_blocks(weights, cfg)
