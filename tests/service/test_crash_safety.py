@@ -1,4 +1,5 @@
-"""Kill the scorer with SIGKILL mid-run, start it again: the outputs equal an uninterrupted run."""
+"""Kill the scorer with SIGKILL mid-run, start it again: the outputs equal an uninterrupted run,
+and the Parquet log holds each event exactly once, as the uninterrupted run's does."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+import polars as pl
 import pytest
 
+from rampart.logs.reader import read_logs
 from rampart.simulate import world_config, write_world
 
 
@@ -26,12 +29,17 @@ def _score(world: Path, out: Path, checkpoint: Path | None) -> subprocess.Popen[
         sys.executable, "-m", "rampart.cli", "score", "--demo",
         "--events", str(world / "events.jsonl"), "--labels", str(world / "labels.jsonl"),
         "--decisions", str(out / "decisions.jsonl"), "--verdicts", str(out / "verdicts.jsonl"),
-        "--rejects", str(out / "rejects.jsonl"),
+        "--rejects", str(out / "rejects.jsonl"), "--logs", str(out / "logs"),
     ]  # fmt: skip
     if checkpoint is not None:
         command += ["--checkpoint", str(checkpoint), "--checkpoint-every", "2000"]
     with (out / "stderr.txt").open("ab") as stderr:
         return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+
+
+def _log(out: Path, table: str) -> pl.DataFrame:
+    frame = read_logs(out / "logs", table=table).collect()  # type: ignore[arg-type]
+    return frame.sort(frame.columns[:4])
 
 
 def test_sigkill_then_restart_gives_the_uninterrupted_outputs(world: Path, tmp_path: Path) -> None:
@@ -65,6 +73,13 @@ def test_sigkill_then_restart_gives_the_uninterrupted_outputs(world: Path, tmp_p
     assert resumed.wait(timeout=600) == 0, (crashed / "stderr.txt").read_text()
     for name in ("decisions.jsonl", "verdicts.jsonl", "rejects.jsonl"):
         assert (crashed / name).read_bytes() == (reference / name).read_bytes(), name
+    for table in ("decisions", "verdicts"):
+        got, expected = _log(crashed, table), _log(reference, table)
+        assert got.height == expected.height, table
+        assert got.equals(expected), table
+    logged = _log(crashed, "decisions")
+    assert logged.height == expected_lines
+    assert logged["event_id"].n_unique() == expected_lines
     assert expected_lines > 10_000
     # The checkpoint holds pseudonyms only: no address a verdict names in clear.
     ip_verdicts = [

@@ -82,23 +82,58 @@ class DecisionBuffer:
         self._accepted, self._decisions, self._rows = [], [], []
         events = [a.event for a in accepted]
         shadow = self._shadow.encode
-        fixed: dict[str, list[Any]] = {
-            "event_id": [e.event_id for e in events],
-            "ts": [e.ts for e in events],
-            "event_type": [e.type for e in events],
-            **{name: [get(a) for a in accepted] for name, get in self._entities},
-            "action": [d.action for d in decisions],
-            "score": [d.score for d in decisions],
-            "areas": [d.areas for d in decisions],
-            "reasons": [d.reasons for d in decisions],
-            "shadow": [shadow(d.shadow).decode() if d.shadow else None for d in decisions],
-        }
-        frame = pl.DataFrame(fixed, schema=self._fixed, strict=False)
+        fixed = self._fixed
+        frame = pl.DataFrame(
+            [
+                pl.Series("event_id", [e.event_id for e in events], pl.String()),
+                _instants("ts", [e.ts.timestamp() for e in events]),
+                pl.Series("event_type", [e.type for e in events], pl.String()),
+                *(
+                    pl.Series(name, [get(a) for a in accepted], pl.String(), strict=False)
+                    for name, get in self._entities
+                ),
+                pl.Series("action", [d.action for d in decisions], pl.String()),
+                pl.Series("score", [d.score for d in decisions], pl.Float64(), strict=False),
+                pl.Series("areas", [d.areas for d in decisions], fixed["areas"], strict=False),
+                _string_lists("reasons", [d.reasons for d in decisions]),
+                pl.Series(
+                    "shadow",
+                    [shadow(d.shadow).decode() if d.shadow else None for d in decisions],
+                    pl.String(),
+                ),
+            ]
+        )
         if self._row_schema:
             frame = frame.hstack(pl.from_dicts(rows, schema=self._row_schema, strict=False))
         if self._fills_event_type:
             frame = frame.with_columns(pl.col("event_type").alias(EVENT_TYPE_PATH))
         self._chunks.append(frame.select(list(self._schema)))
+
+
+def _instants(name: str, seconds: list[float]) -> pl.Series:
+    """Epoch seconds as UTC microseconds (Polars converts aware datetimes ten times slower)."""
+    micros = (pl.Series(name, seconds, pl.Float64()) * 1e6).round().cast(pl.Int64())
+    return micros.cast(pl.Datetime("us", "UTC"))
+
+
+_SEPARATOR: Final = "\x1f"
+
+
+def _string_lists(name: str, lists: list[list[str]]) -> pl.Series:
+    r"""Lists of strings, split in Polars from one joined string each (building nested Series
+    from Python lists costs ~25x more); exact even if a string held the separator.
+
+    >>> _string_lists("r", [["a", "b"], [], ["c"]]).to_list()
+    [['a', 'b'], [], ['c']]
+    >>> _string_lists("r", [["a\x1fb"], []]).to_list()
+    [['a\x1fb'], []]
+    """
+    joined = pl.Series(name, [_SEPARATOR.join(items) if items else None for items in lists])
+    split = joined.str.split(_SEPARATOR).fill_null(pl.lit([], pl.List(pl.String())))
+    lengths = pl.Series([len(items) for items in lists], dtype=pl.UInt32())
+    if not (split.list.len() == lengths).all():
+        return pl.Series(name, lists, pl.List(pl.String()))
+    return split
 
 
 def logged_entity_id(
