@@ -171,9 +171,11 @@ def write_csv(rows: list[Transaction], path: Path) -> None:
 def write_labels(stream: Stream, path: Path) -> int:
     """One label per fraudulent payment, dated ``label_delay_days`` later; returns the count."""
     delay = timedelta(days=stream.config.label_delay_days)
+    # Time order, like a chargeback feed (transaction ids break ties).
     labels = sorted(
-        (row.at + delay, row) for row in stream.rows if row.fraud
-    )  # time order, like a chargeback feed
+        ((row.at + delay, row) for row in stream.rows if row.fraud),
+        key=lambda p: (p[0], p[1].tx_id),
+    )
     with path.open("w") as handle:
         for known, row in labels:
             campaign = (
