@@ -125,10 +125,14 @@ def _string_lists(name: str, lists: list[list[str]]) -> pl.Series:
 
     >>> _string_lists("r", [["a", "b"], [], ["c"]]).to_list()
     [['a', 'b'], [], ['c']]
+    >>> _string_lists("r", [[], []]).to_list()
+    [[], []]
     >>> _string_lists("r", [["a\x1fb"], []]).to_list()
     [['a\x1fb'], []]
     """
-    joined = pl.Series(name, [_SEPARATOR.join(items) if items else None for items in lists])
+    joined = pl.Series(
+        name, [_SEPARATOR.join(items) if items else None for items in lists], pl.String()
+    )
     split = joined.str.split(_SEPARATOR).fill_null(pl.lit([], pl.List(pl.String())))
     lengths = pl.Series([len(items) for items in lists], dtype=pl.UInt32())
     if not (split.list.len() == lengths).all():
