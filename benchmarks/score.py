@@ -27,7 +27,7 @@ from pathlib import Path
 from rampart.contract.validate import ContractError, parse_line
 from rampart.detect.rules.pack import load_pack
 from rampart.detect.stages import default_stages
-from rampart.engine import Engine
+from rampart.engine import Engine, feature_reads
 from rampart.features.online import OnlineFeatures
 from rampart.ingest.pipeline import Intake
 from rampart.ingest.privacy import EventPrivacy
@@ -75,7 +75,7 @@ def main() -> None:
         intake = Intake(privacy, RejectSink(None, privacy.scrub_raw))
         engine = Engine(
             pack.rules,
-            OnlineFeatures(list(pack.features)),
+            OnlineFeatures(list(pack.features), reads=feature_reads(pack.rules, view)),
             pseudonymize_ip=functools.partial(privacy.pseudonymizer.token, "ip"),
             stages=[] if args.no_stages else default_stages(),
             view=view,

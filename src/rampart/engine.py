@@ -213,6 +213,28 @@ def _plan(rules: Sequence[_Prepared], extra_paths: Iterable[str] = ()) -> _Plan:
     )
 
 
+def feature_reads(
+    rules: Iterable[EngineRule], view: ModelView | None = None
+) -> dict[str, frozenset[str]] | None:
+    """Per event type, the features the engine reads on it: those of the rules that can hit it
+    (see ``OnlineFeatures(reads=...)``). None (every feature) when a model view is given: its
+    vector holds features on every event type.
+    """
+    if view is not None:
+        return None
+    live = [rule for rule in rules if rule.mode != "off"]
+    return {
+        kind: frozenset(
+            path
+            for rule in live
+            if rule.event_types is None or kind in rule.event_types
+            for path in rule.paths
+            if path.startswith("features.")
+        )
+        for kind in EVENT_TYPES
+    }
+
+
 def _anomaly_signal(entity_type: str, score: float) -> Signal:
     """An unusual entity, reported in shadow: no label has said what it is, so it never acts."""
     return Signal(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.features.conftest import REALISTIC_PACK, make_event, specs_of
 
 from rampart.features.online import OnlineFeatures
@@ -147,3 +149,39 @@ def test_accounts_linked_by_phone_and_email_pseudonyms() -> None:
     assert values["features.phone_users"] == 2
     assert values["features.email_users"] == 2
     assert "+6591234567" not in repr(online.snapshot())
+
+
+READS_SPECS = specs_of(REALISTIC_PACK)
+
+
+@given(
+    needed=st.lists(st.sampled_from([s.qualified_name for s in READS_SPECS]), max_size=12),
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(["login", "payment", "cart"]),
+            st.integers(0, 200),  # minutes
+            st.sampled_from(["u1", "u2", "u3"]),
+            st.sampled_from(["d1", "d2"]),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=25,
+    ),
+)
+@settings(max_examples=40, deadline=None)
+def test_reads_only_leave_out_what_no_reader_needs(
+    needed: list[str], steps: list[tuple[str, int, str, str, bool]]
+) -> None:
+    """With ``reads``, each event answers the needed features (and those it updates) with the
+    values the unrestricted state gives: the other groups are still updated, only not read."""
+    reads = {t: frozenset(needed) for t in ("account.login", "payment.attempt", "cart.add")}
+    full, restricted = OnlineFeatures(READS_SPECS), OnlineFeatures(READS_SPECS, reads=reads)
+    for number, (kind, minute, user, device, success) in enumerate(steps):
+        event = make_event(
+            kind, minute * 60.0, event_id=f"e{number}", user=user, device=device,
+            success=success, item="i1", seller="s1", instrument=f"c{minute % 3}",
+        )  # fmt: skip
+        everything = full.update(event)
+        answered = restricted.update(event)
+        assert set(needed) <= set(answered)
+        assert answered == {name: everything[name] for name in answered}

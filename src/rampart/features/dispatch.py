@@ -39,7 +39,7 @@ def on_event(accepted, ts, now, out):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import cache
 from itertools import count
 from types import UnionType
@@ -308,20 +308,31 @@ def event_function_source(
     label_groups: list[SpecGroup],
     ratios: list[Ratio],
     namespace: dict[str, Any],
+    needed: Collection[str] | None = None,
 ) -> str:
-    """The source of the update for events of ``event_type``; fills ``namespace``."""
+    """The source of the update for events of ``event_type``; fills ``namespace``.
+
+    With ``needed`` (qualified names), groups the type does not update are read only if one of
+    their features is needed, and only needed ratios are computed: the groups it updates still
+    write all their features (they are at hand).
+    """
     source = _EventSource(event_type, namespace)
     can_match = [any(lane.can_match(event_type) for lane in group.lanes) for group in groups]
+
+    def wanted(group: SpecGroup) -> bool:
+        return needed is None or any(spec.qualified_name in needed for spec in group.specs)
+
     for number, group in enumerate(groups):
         if can_match[number]:
             source.update(f"g{number}_", group)
     for number, group in enumerate(groups):
-        if not can_match[number]:
+        if not can_match[number] and wanted(group):
             source.read(f"g{number}_", group)
     for number, group in enumerate(label_groups):
-        source.read(f"l{number}_", group)
+        if wanted(group):
+            source.read(f"l{number}_", group)
     source.remember(label_groups)
-    source.ratios(ratios)
+    source.ratios([r for r in ratios if needed is None or r[0] in needed])
     return source.code.text()
 
 
@@ -332,6 +343,7 @@ def compile_event_function(
     ratios: list[Ratio],
     labelled: LabelledEvents,
     distinct_cap: int,
+    needed: Collection[str] | None = None,
 ) -> tuple[EventFunction, str]:
     """The compiled update for events of ``event_type``, and its source."""
     namespace: dict[str, Any] = {
@@ -341,7 +353,7 @@ def compile_event_function(
         "remember": labelled.remember,
         "expire": labelled.expire,
     }
-    source = event_function_source(event_type, groups, label_groups, ratios, namespace)
+    source = event_function_source(event_type, groups, label_groups, ratios, namespace, needed)
     function: EventFunction = compile_function(source, "on_event", event_type, namespace)
     return function, source
 

@@ -49,7 +49,7 @@ event had, if it passed the feature's ``where`` (see :mod:`rampart.features.labe
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import msgspec
@@ -92,8 +92,13 @@ class OnlineFeatures:
         *,
         distinct_cap: int = DEFAULT_DISTINCT_CAP,
         labelled_event_cap: int = DEFAULT_LABELLED_EVENT_CAP,
+        reads: Mapping[str, Collection[str]] | None = None,
     ) -> None:
+        """``reads``: per event type, the features (``features.<name>``) its readers need; the
+        other groups are then not read on that type (still updated). None reads every feature.
+        """
         self.specs = list(specs)
+        self.reads = reads
         self.distinct_cap = distinct_cap
         self.clock = float("-inf")
         self.groups: list[SpecGroup] = []
@@ -113,7 +118,9 @@ class OnlineFeatures:
         self._keys_of = {t: compile_values(t, key_names) for t in EVENT_TYPES}
         self._on_event: dict[str, EventFunction] = {}
         self._sources: dict[str, str] = {}
+        self._empty_of: dict[str, dict[str, Any]] = {}
         for event_type in EVENT_TYPES:
+            needed = self._needed(event_type)
             function, source = compile_event_function(
                 event_type,
                 self.groups,
@@ -121,9 +128,34 @@ class OnlineFeatures:
                 self._ratios,
                 self.labelled,
                 distinct_cap,
+                needed,
             )
             self._on_event[event_type] = function
             self._sources[event_type] = source
+            self._empty_of[event_type] = self._empty_for(event_type, needed)
+
+    def _needed(self, event_type: str) -> frozenset[str] | None:
+        """What events of the type must read: what their readers need, and the parts of ratios."""
+        if self.reads is None:
+            return None
+        needed = set(self.reads.get(event_type, ()))
+        for name, numerator, denominator in self._ratios:
+            if name in needed:
+                needed.update((numerator, denominator))
+        return frozenset(needed)
+
+    def _empty_for(self, event_type: str, needed: frozenset[str] | None) -> dict[str, Any]:
+        """The features an event of the type answers, empty: the needed ones and all those of
+        the groups it updates (written anyway)."""
+        if needed is None:
+            return self._empty
+        updated = {
+            spec.qualified_name
+            for group in self.groups
+            if any(lane.can_match(event_type) for lane in group.lanes)
+            for spec in group.specs
+        }
+        return {name: v for name, v in self._empty.items() if name in needed or name in updated}
 
     def _build_groups(self, specs: list[FeatureSpec]) -> None:
         """Event features group by keys and window; label-fed ones also by filter and area."""
@@ -144,14 +176,16 @@ class OnlineFeatures:
     # --- per event -------------------------------------------------------------------------
 
     def update(self, accepted: Accepted) -> dict[str, Any]:
-        """Apply one accepted event, then return every feature as of it (``features.<name>``)."""
+        """Apply one accepted event, then return its features as of it (``features.<name>``):
+        every feature, or with ``reads`` those its type needs and those it updates."""
         event = accepted.event
         ts = event.ts.timestamp()
         now = self.clock
         if ts > now:
             now = self.clock = ts
-        out = self._empty.copy()
-        self._on_event[event.type](accepted, ts, now, out)
+        kind = event.type
+        out = self._empty_of[kind].copy()
+        self._on_event[kind](accepted, ts, now, out)
         return out
 
     def read(self, accepted: Accepted) -> dict[str, Any]:
@@ -235,11 +269,14 @@ class OnlineFeatures:
         *,
         distinct_cap: int = DEFAULT_DISTINCT_CAP,
         labelled_event_cap: int = DEFAULT_LABELLED_EVENT_CAP,
+        reads: Mapping[str, Collection[str]] | None = None,
     ) -> OnlineFeatures:
         """The state a snapshot holds; ``specs`` must be the ones it was taken with."""
         from rampart.features.snapshot import decode_state
 
-        online = cls(specs, distinct_cap=distinct_cap, labelled_event_cap=labelled_event_cap)
+        online = cls(
+            specs, distinct_cap=distinct_cap, labelled_event_cap=labelled_event_cap, reads=reads
+        )
         decode_state(online, data)
         return online
 

@@ -14,7 +14,7 @@ from rampart.detect.models.view import ModelView
 from rampart.detect.rules.pack import load_pack
 from rampart.detect.rules.pack_model import LoadedPack
 from rampart.detect.stages import default_stages
-from rampart.engine import Engine, ScopedModel
+from rampart.engine import Engine, ScopedModel, feature_reads
 from rampart.features.online import OnlineFeatures
 from rampart.ingest.pii import MissingSecretError, Pseudonymizer
 from rampart.ingest.pipeline import Intake
@@ -88,9 +88,10 @@ def open_scoring(
     specs = list(loaded.features)
     opened = open_models(models, loaded) if models else None
     view = opened.view if opened else None
+    reads = feature_reads(loaded.rules, view)
     engine = Engine(
         loaded.rules,
-        OnlineFeatures(specs),
+        OnlineFeatures(specs, reads=reads),
         pseudonymize_ip=lambda ip: privacy.pseudonymizer.token("ip", ip),
         stages=default_stages(),
         view=view,
@@ -126,7 +127,7 @@ def open_scoring(
             inputs=[events, labels, mapping],
             options=options,
         ),
-        restore_features=lambda data: OnlineFeatures.restore(specs, data),
+        restore_features=lambda data: OnlineFeatures.restore(specs, data, reads=reads),
         logs=writer,
     )
     return OpenedScoring(run, source, rejects)
