@@ -88,7 +88,9 @@ def open_scoring(
     specs = list(loaded.features)
     opened = open_models(models, loaded) if models else None
     view = opened.view if opened else None
-    reads = feature_reads(loaded.rules, view)
+    # Logged runs compute every feature, so that a backtest or a training set built from the
+    # log has them all; otherwise only what the rules on each event type read.
+    reads = feature_reads(loaded.rules, view) if logs is None else None
     engine = Engine(
         loaded.rules,
         OnlineFeatures(specs, reads=reads),
