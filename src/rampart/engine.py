@@ -294,6 +294,7 @@ class Engine:
         view: ModelView | None = None,
         models: Sequence[ScopedModel] = (),
         model_action: SignalAction = "review",
+        model_mode: SignalMode = "live",
         observe: Callable[[Accepted, list[float]], None] | None = None,
         stages: Sequence[Stage] = (),
         anomalies: Sequence[AnomalyDetector] = (),
@@ -319,6 +320,8 @@ class Engine:
             for kind in EVENT_TYPES
         }
         self._model_action: SignalAction = model_action
+        # Models in shadow report in the decision's ``shadow`` list and never act.
+        self._model_mode: SignalMode = model_mode
         self._observe = observe
         self.stages = tuple(stages)
         if anomalies and view is None:
@@ -420,7 +423,8 @@ class Engine:
                 probability = model.probability(vector)
                 if probability >= model.threshold:
                     signals.append(self._model_signal(model.area, probability))
-                    explained.extend(code for code, _ in model.explain(vector, 3))
+                    if self._model_mode == "live":
+                        explained.extend(code for code, _ in model.explain(vector, 3))
             for anomaly, columns in self._anomalies:
                 score = anomaly.score([vector[i] for i in columns])
                 if score >= ANOMALY_SHADOW_SCORE:
@@ -487,6 +491,7 @@ class Engine:
             areas=(cast(Area, area),),
             action=self._model_action,
             weight=round(probability, 4),
+            mode=self._model_mode,
         )
 
     def _marked_areas(self, accepted: Accepted) -> set[str]:
