@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from rampart.contract.outputs import AREAS
 from rampart.contract.validate import ContractError, parse_line
+from rampart.decide.experiment import Experiment
 from rampart.detect.models.registry import ModelDirectoryError
 from rampart.detect.models.report import format_report
 from rampart.detect.rules.errors import PackError
@@ -331,12 +332,63 @@ def score(
             "verdict, appended as Parquet (pseudonymised) for backtests and training sets.",
         ),
     ] = None,
+    model_mode: Annotated[
+        str,
+        typer.Option(
+            "--model-mode",
+            help="live: the --model acts; shadow: its signals go to the decisions' `shadow` "
+            "field and never act.",
+        ),
+    ] = "live",
+    experiment: Annotated[
+        str | None,
+        typer.Option(
+            "--experiment",
+            help="Run a champion/challenger experiment of this name: the pack and --model are "
+            "the champion, --challenger-pack / --challenger-model the challenger.",
+        ),
+    ] = None,
+    challenger_pack: Annotated[
+        Path | None,
+        typer.Option("--challenger-pack", help="The challenger's rule pack (default: --pack)."),
+    ] = None,
+    challenger_model: Annotated[
+        Path | None,
+        typer.Option("--challenger-model", help="The challenger's model directory."),
+    ] = None,
+    challenger_share: Annotated[
+        float, typer.Option("--challenger-share", help="Share of units in the challenger arm.")
+    ] = 0.5,
+    experiment_unit: Annotated[
+        str,
+        typer.Option("--experiment-unit", help="What is split between arms: user, device, ip."),
+    ] = "user",
+    experiment_salt: Annotated[
+        str | None,
+        typer.Option("--experiment-salt", help="Salt of the arm hash (default: the name)."),
+    ] = None,
 ) -> None:
     """Score events in order: one decision per valid event, entity verdicts as they are found."""
     for path in (events, labels):
         if path is not None and not path.is_file():
             raise _fail(f"{path} does not exist")
+    if model_mode not in ("live", "shadow"):
+        raise _fail(f"--model-mode must be live or shadow, not {model_mode!r}")
+    if (challenger_pack or challenger_model) and experiment is None:
+        raise _fail("--challenger-pack / --challenger-model need --experiment NAME")
+    if experiment is not None and not (challenger_pack or challenger_model):
+        raise _fail("--experiment needs a --challenger-pack and/or a --challenger-model")
     try:
+        split = (
+            Experiment(
+                name=experiment,
+                salt=experiment_salt,
+                challenger_share=challenger_share,
+                unit=experiment_unit,  # type: ignore[arg-type]  # checked by Experiment
+            )
+            if experiment is not None
+            else None
+        )
         run = open_scoring(
             events=events,
             decisions=decisions,
@@ -353,6 +405,10 @@ def score(
             warn=lambda message: errors.print(f"[yellow]{message}"),
             models=model,
             logs=logs,
+            model_mode="shadow" if model_mode == "shadow" else "live",
+            experiment=split,
+            challenger_pack=challenger_pack,
+            challenger_models=challenger_model,
         )
     except (
         PackError,

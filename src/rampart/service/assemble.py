@@ -6,8 +6,10 @@ import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
+from rampart.decide.experiment import Experiment, ExperimentEngine
+from rampart.decide.policy import SignalMode
 from rampart.detect.models.anomaly import AnomalyModel
 from rampart.detect.models.registry import load_models
 from rampart.detect.models.view import ModelView
@@ -75,8 +77,19 @@ def open_scoring(
     warn: Callable[[str], None],
     models: Path | None = None,
     logs: Path | None = None,
+    model_mode: SignalMode = "live",
+    experiment: Experiment | None = None,
+    challenger_pack: Path | None = None,
+    challenger_models: Path | None = None,
 ) -> OpenedScoring:
-    """Everything a `rampart score` run needs, resumed from its checkpoint when there is one."""
+    """Everything a `rampart score` run needs, resumed from its checkpoint when there is one.
+
+    With an ``experiment``, a challenger engine (``challenger_pack``, else the pack, with
+    ``challenger_models``) scores every event beside the champion (see
+    :mod:`rampart.decide.experiment`); such runs are not checkpointed.
+    """
+    if experiment is not None and checkpoint is not None:
+        raise ValueError("an experiment run cannot be checkpointed; leave out --checkpoint")
     store = CheckpointStore(checkpoint) if checkpoint is not None else None
     privacy = choose_privacy(demo=demo, config=config, store=store, warn=warn)
     loaded = load_pack(pack)
@@ -99,8 +112,17 @@ def open_scoring(
         view=view,
         models=opened.models if opened else (),
         anomalies=opened.anomalies if opened else (),
+        model_mode=model_mode,
     )
     options = [str(rejects), str(source_format), opened.version if opened else "-"]
+    if model_mode != "live":
+        options.append(f"model_mode={model_mode}")
+    scorer = engine
+    if experiment is not None:
+        challenger = _challenger_engine(challenger_pack or pack, challenger_models, privacy)
+        options.append(f"experiment={experiment}")
+        # ScoringRun uses process and apply_label only, since the run is not checkpointed.
+        scorer = cast(Engine, ExperimentEngine(experiment, engine, challenger))
     writer = None
     if logs is not None:
         options.append(f"logs={logs}")
@@ -117,7 +139,7 @@ def open_scoring(
         )
     run = ScoringRun(
         intake=intake,
-        engine=engine,
+        engine=scorer,
         decisions=decisions,
         verdicts=verdicts,
         labels=load_labels(labels) if labels is not None else (),
@@ -133,6 +155,22 @@ def open_scoring(
         logs=writer,
     )
     return OpenedScoring(run, source, rejects)
+
+
+def _challenger_engine(pack: Path, models: Path | None, privacy: EventPrivacy) -> Engine:
+    """The challenger arm of an experiment: its own pack and models, its own state."""
+    loaded = load_pack(pack)
+    opened = open_models(models, loaded) if models else None
+    view = opened.view if opened else None
+    return Engine(
+        loaded.rules,
+        OnlineFeatures(list(loaded.features), reads=feature_reads(loaded.rules, view)),
+        pseudonymize_ip=lambda ip: privacy.pseudonymizer.token("ip", ip),
+        stages=default_stages(),
+        view=view,
+        models=opened.models if opened else (),
+        anomalies=opened.anomalies if opened else (),
+    )
 
 
 class OpenedModels(NamedTuple):
