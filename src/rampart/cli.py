@@ -29,9 +29,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from rampart.contract.outputs import AREAS
 from rampart.contract.validate import ContractError, parse_line
 from rampart.decide.experiment import Experiment
-from rampart.detect.models.registry import ModelDirectoryError
+from rampart.detect.models.registry import ModelDirectoryError, load_models
 from rampart.detect.models.report import format_report
 from rampart.detect.rules.errors import PackError
+from rampart.detect.rules.pack import load_pack
 from rampart.ingest.pii import MissingSecretError, Pseudonymizer, SecretError
 from rampart.ingest.pipeline import Intake, IntakeStats
 from rampart.ingest.privacy import EventPrivacy
@@ -45,6 +46,7 @@ from rampart.ingest.sources.formats import (
 )
 from rampart.ingest.sources.mapping import MappingError
 from rampart.learn.evaluate import evaluate_files, score_stream
+from rampart.learn.experiment_report import experiment_report_files, footer, table_rows
 from rampart.learn.html import write_report
 from rampart.learn.inputs import read_lines
 from rampart.learn.ranking import ENTITY_CHOICES, Ranking, rank_stream
@@ -53,8 +55,10 @@ from rampart.learn.training import train_models
 from rampart.learn.trainset import build_training_set
 from rampart.packs import DEFAULT_PACK
 from rampart.records import EntityKeeper, LabelProblem, LabelRejects, Records, RecordsError
+from rampart.records.base import Mode
 from rampart.records.connect import records_url, shown_url
 from rampart.records.intake import take_labels
+from rampart.records.versions import rule_version_hash
 from rampart.service.assemble import OpenedScoring, count_lines, open_scoring
 from rampart.service.scoring import RunStats
 from rampart.simulate import DIFFICULTIES, PRESETS, WorldSummary, world_config, write_world
@@ -795,6 +799,162 @@ def demo(
         title=f"Rampart demo: {preset}/{difficulty} seed {seed}",
     )
     console.print(f"\n[bold]Report:[/bold] {page.resolve()}", soft_wrap=True)
+
+
+experiment_app = typer.Typer(help="Champion/challenger experiments.", no_args_is_help=True)
+app.add_typer(experiment_app, name="experiment")
+
+
+@experiment_app.command("report")
+def experiment_report(
+    events: Annotated[Path, typer.Option("--events", help="The events the experiment scored.")],
+    decisions: Annotated[
+        Path, typer.Option("--decisions", help="Decisions of `rampart score --experiment`.")
+    ],
+    labels: Annotated[
+        Path, typer.Option("--labels", help="Labels, late ones included (all are counted).")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the readout as JSON.")] = False,
+    name: Annotated[
+        str | None,
+        typer.Option("--experiment", help="Which experiment, when the decisions hold several."),
+    ] = None,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", min=100, help="Bootstrap resamples for intervals.")
+    ] = 2000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+    rates: Annotated[
+        Path | None,
+        typer.Option(
+            "--rates",
+            help='JSON object: currency -> units per one reference unit (e.g. {"USD": 1, '
+            '"IDR": 15900}), to add up order amounts in several currencies.',
+        ),
+    ] = None,
+) -> None:
+    """Readout per arm: catch rate, precision, friction, prevented loss, with 95% intervals."""
+    for path in (events, decisions, labels):
+        if not path.is_file():
+            raise _fail(f"{path} does not exist")
+    try:
+        conversion = (
+            msgspec.json.decode(rates.read_bytes(), type=dict[str, float]) if rates else None
+        )
+        with errors.status("reading the experiment"):
+            report = experiment_report_files(
+                events,
+                decisions,
+                labels,
+                experiment=name,
+                bootstrap=bootstrap,
+                seed=seed,
+                rates=conversion,
+            )
+    except (OSError, ValueError, msgspec.DecodeError) as exc:
+        raise _fail(str(exc)) from exc
+    if as_json:
+        sys.stdout.write(msgspec.json.format(msgspec.json.encode(report).decode()) + "\n")
+        return
+    table = Table(title=f"experiment {report.experiment} (unit: {report.unit})")
+    for column in ("figure", "champion", "challenger", "challenger − champion"):
+        table.add_column(column, justify="left" if column == "figure" else "right")
+    for row in table_rows(report):
+        table.add_row(*row)
+    console.print(table)
+    console.print(footer(report), soft_wrap=True)
+
+
+@app.command()
+def promote(
+    to: Annotated[str, typer.Option("--to", help="The mode to put it in: live or shadow.")],
+    actor: Annotated[str, typer.Option("--actor", help="Who makes the change (audit trail).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail).")],
+    rule: Annotated[str | None, typer.Option("--rule", help="A rule of --pack, by name.")] = None,
+    pack: Annotated[
+        Path | None, typer.Option("--pack", help="The rule's pack (default: built-in).")
+    ] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="A model directory from `rampart train`.")
+    ] = None,
+    area: Annotated[
+        list[str] | None, typer.Option("--area", help="With --model: only this area's model.")
+    ] = None,
+    records: Annotated[
+        str | None,
+        typer.Option(
+            "--records",
+            help="Records database: a SQLite file or a postgresql:// URL (else "
+            "RAMPART_RECORDS_URL, else rampart-records.sqlite).",
+        ),
+    ] = None,
+) -> None:
+    """Put a rule version or a model version in live or shadow mode: a recorded, audited change.
+
+    The version (the rule's expression as the pack has it; the model directory's version) is
+    recorded first when the records do not know it yet, in the mode the pack gives it (models:
+    shadow).
+    """
+    if to not in ("live", "shadow"):
+        raise _fail(f"--to must be live or shadow, not {to!r}")
+    mode: Mode = "live" if to == "live" else "shadow"
+    if (rule is None) == (model is None):
+        raise _fail("give either --rule NAME (with --pack) or --model DIR")
+    try:
+        with Records.open(records_url(records)) as store:
+            if rule is not None:
+                loaded = load_pack(pack or DEFAULT_PACK)
+                try:
+                    found = loaded.rule(rule)
+                except KeyError:
+                    raise _fail(f"{loaded.name} has no rule {rule!r}") from None
+                expression = found.expression.source
+                version = rule_version_hash(expression)
+                if store.rules.find(loaded.name, rule, version) is None:
+                    start: Mode = "live" if found.mode == "live" else "shadow"
+                    store.rules.record(loaded.name, rule, expression, start, actor=actor)
+                changes = [
+                    (
+                        f"rule {loaded.name}/{rule} {version[:12]}",
+                        store.promote_rule(
+                            loaded.name, rule, version, to=mode, actor=actor, reason=reason
+                        ),
+                    )
+                ]
+            else:
+                assert model is not None
+                models = load_models(model)
+                chosen = sorted(set(area) if area else set(models.models))
+                missing = sorted(set(chosen) - set(models.models))
+                if missing:
+                    raise _fail(f"{model} has no model for {', '.join(missing)}")
+                changes = []
+                for name in chosen:
+                    if store.models.find(models.version, name) is None:
+                        report = dict(models.reports.get(name, {}))
+                        store.models.record(models.version, name, report, "shadow", actor=actor)
+                    changes.append(
+                        (
+                            f"model {models.version[:12]} {name}",
+                            store.promote_model(
+                                models.version, name, to=mode, actor=actor, reason=reason
+                            ),
+                        )
+                    )
+    except (PackError, ModelDirectoryError, OSError) as exc:
+        raise _fail(str(exc)) from exc
+    except (RecordsError, SQLAlchemyError) as exc:
+        detail = str(getattr(exc, "orig", None) or exc).strip()
+        raise _fail(f"records at {shown_url(records)}: {detail}") from exc
+    for what, change in changes:
+        if change.changed:
+            off = f"; turned off {len(change.turned_off)} earlier live version(s)"
+            console.print(
+                f"{what}: {change.before} → {change.after} by {actor} (audited)"
+                + (off if change.turned_off else ""),
+                soft_wrap=True,
+            )
+        else:
+            console.print(f"{what}: already {change.after}, nothing changed", soft_wrap=True)
 
 
 if __name__ == "__main__":
