@@ -753,6 +753,101 @@ def label(
 
 
 @app.command()
+def monitor(
+    logs: Annotated[Path, typer.Option(help="Log folder written by `rampart score --logs`.")],
+    reference_days: Annotated[
+        int | None,
+        typer.Option(
+            help="Reference window: the log's first N days (default 7, or the first half of a "
+            "shorter log)."
+        ),
+    ] = None,
+    reference_since: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Reference window start day (inclusive)."),
+    ] = None,
+    reference_until: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Reference window end day (inclusive)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for the HTML monitoring report (index.html).")
+    ] = None,
+    rate_factor: Annotated[
+        float, typer.Option(help="A rule's hit rate alerts outside [reference / k, reference * k].")
+    ] = 3.0,
+    psi_alert: Annotated[float, typer.Option(help="A feature's PSI alerts above this.")] = 0.25,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the alerts as JSON instead of a table.")
+    ] = False,
+) -> None:
+    """Drift per day against a reference window: decision mix, rule hit rates, score and feature
+    distributions (PSI); new alerts are appended to LOGS/alerts.jsonl."""
+    from rampart.learn.monitor import Bands, reference_window
+    from rampart.learn.monitor import monitor as run_monitor
+    from rampart.learn.monitor_report import write_monitor_report
+    from rampart.learn.monitor_store import alerts_path, append_alerts
+    from rampart.logs import read_logs
+
+    if reference_days is not None and (reference_since or reference_until):
+        raise _fail("give --reference-days or --reference-since/--reference-until, not both")
+    if not logs.is_dir():
+        raise _fail(f"no log folder at {logs}")
+    frame = read_logs(logs)
+    days = (
+        frame.select("day").unique().collect().get_column("day").to_list()
+        if frame.collect_schema()
+        else []
+    )
+    if not days:
+        raise _fail(f"no decisions logged in {logs}")
+    try:
+        window = reference_window(
+            days,
+            reference_days=reference_days,
+            since=reference_since.date() if reference_since else None,
+            until=reference_until.date() if reference_until else None,
+        )
+    except ValueError as error:
+        raise _fail(str(error)) from error
+    bands = Bands(rate_factor=rate_factor, psi_alert=psi_alert)
+    result = run_monitor(frame, window, bands)
+    new = append_alerts(logs, result.alerts)
+    page = write_monitor_report(out, result, bands) if out is not None else None
+    if as_json:
+        payload = {
+            "reference_window": str(window),
+            "days": [d.isoformat() for d in result.days],
+            "alerts": result.alerts,
+            "new_alerts": len(new),
+            "report": str(page) if page else None,
+        }
+        sys.stdout.write(
+            msgspec.json.format(msgspec.json.encode(payload), indent=2).decode() + "\n"
+        )
+        return
+    table = Table(title=f"Alerts against the reference {window}", title_justify="left")
+    table.add_column("day", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("subject", overflow="fold")
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_column("detail")
+    for alert in result.alerts:
+        value = f"{alert.value:.3f}" if alert.kind == "feature_psi" else f"{alert.value:.2%}"
+        table.add_row(
+            alert.day.isoformat(), alert.kind, escape(alert.subject), value, escape(alert.detail)
+        )
+    console.print(table)
+    monitored = len(result.monitored_days)
+    console.print(
+        f"{len(result.alerts)} alerts over {monitored} monitored days "
+        f"({len(new)} new → {alerts_path(logs)})"
+    )
+    if page is not None:
+        console.print(f"report → {page}")
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Where the demo world and Rampart's output go.")] = Path(
         "rampart-demo"
