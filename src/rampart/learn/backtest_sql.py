@@ -1,0 +1,195 @@
+"""The backtest as one SQL query, the same text on DuckDB and on Spark SQL.
+
+The query reads five relations the engine provides (see :mod:`rampart.learn.backtest` and
+:mod:`rampart.learn.backtest_spark`):
+
+* ``logs``: the logged decisions in the window, with ``event_id``, ``day`` (a ``YYYY-MM-DD``
+  string), ``user_id``, ``device_id``, ``ip`` and every column a rule reads;
+* ``rule_areas(rule BIGINT, area STRING)``: each rule's index and its areas;
+* ``event_labels(event_id, area)``: events labelled abusive (the winning label, per area);
+* ``entity_labels(kind, entity_id, area)``: accounts, devices and ips labelled abusive;
+* ``abusive_accounts(entity_id)``: accounts labelled abusive in some area.
+
+It answers one row per rule and scope: the whole window (``all``), each of the rule's areas
+(``area``) and each day of the log (``day``); see :data:`COUNT_COLUMNS`. A scope's areas are
+the area itself, or all the rule's areas for ``all`` and ``day``.
+
+>>> from rampart.detect.rules.compile_sql import DUCKDB
+>>> text = backtest_query(["(x > 1)"], DUCKDB)
+>>> "FROM flags WHERE r0" in text, text.count("UNION ALL") > 3
+(True, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from rampart.detect.rules.compile_sql import DUCKDB, Dialect
+
+COUNT_COLUMNS: Final = (
+    "hits",
+    "users",
+    "devices",
+    "ips",
+    "flagged_entities",
+    "true_positives",
+    "labelled_entities",
+    "hit_labelled_events",
+    "labelled_events",
+    "legit_users_touched",
+    "legit_users",
+)
+"""The counts of a result row, after ``rule``, ``scope_kind`` and ``scope``."""
+
+# The entities an event flags by itself (SCORING.md, rule (b)): its account, device and ip.
+_OWN_ENTITIES: Final = (("account", "user_id"), ("device", "device_id"), ("ip", "ip"))
+
+
+def _entities(source: str, columns: str) -> str:
+    return "\n      UNION ALL ".join(
+        f"SELECT {columns}, '{kind}' AS kind, {column} AS entity_id "
+        f"FROM {source} WHERE {column} IS NOT NULL"
+        for kind, column in _OWN_ENTITIES
+    )
+
+
+def _by_scope(source: str, columns: str, area_column: str) -> str:
+    """``source`` rows spread over the scopes they fall in: all, their day, their area.
+
+    ``source`` has ``rule``, ``day`` and ``area_column``; rows come out with ``scope_kind``,
+    ``scope`` and ``area`` (one row per area of the scope) beside ``columns``.
+    """
+    return (
+        f"SELECT rule, 'all' AS scope_kind, 'all' AS scope, {area_column} AS area, {columns} "
+        f"FROM {source}\n"
+        f"  UNION ALL SELECT rule, 'day', day, {area_column}, {columns} FROM {source}\n"
+        f"  UNION ALL SELECT rule, 'area', {area_column}, {area_column}, {columns} "
+        f"FROM {source}"
+    )
+
+
+def backtest_query(rules: Sequence[str], dialect: Dialect = DUCKDB) -> str:
+    """The query for rules given as SQL boolean expressions (index = rule number)."""
+    materialized = "MATERIALIZED " if dialect is DUCKDB else ""
+    flags = ",\n    ".join(f"{sql} AS r{i}" for i, sql in enumerate(rules))
+    hits = "\n  UNION ALL ".join(
+        f"SELECT {i} AS rule, event_id, day, user_id, device_id, ip, legit FROM flags WHERE r{i}"
+        for i in range(len(rules))
+    )
+    if not rules:  # no rule: an empty hits relation of the right shape
+        hits = (
+            "SELECT 0 AS rule, event_id, day, user_id, device_id, ip, legit FROM flags WHERE 1 = 0"
+        )
+    return f"""
+WITH events AS (
+  SELECT l.*,
+    (l.user_id IS NOT NULL AND a.entity_id IS NULL AND e.event_id IS NULL) AS legit
+  FROM logs l
+  LEFT JOIN abusive_accounts a ON a.entity_id = l.user_id
+  LEFT JOIN (SELECT DISTINCT event_id FROM event_labels) e ON e.event_id = l.event_id
+),
+flags AS {materialized}(
+  SELECT event_id, day, user_id, device_id, ip, legit,
+    {flags if rules else "FALSE AS r0"}
+  FROM events
+),
+hits AS (
+  {hits}
+),
+hit_areas AS (
+  SELECT h.*, r.area AS rule_area FROM hits h JOIN rule_areas r ON r.rule = h.rule
+),
+scoped AS (
+  {_by_scope("hit_areas", "event_id, user_id, device_id, ip, legit", "rule_area")}
+),
+hit_counts AS (
+  SELECT s.rule, s.scope_kind, s.scope,
+    COUNT(DISTINCT s.event_id) AS hits,
+    COUNT(DISTINCT s.user_id) AS users,
+    COUNT(DISTINCT s.device_id) AS devices,
+    COUNT(DISTINCT s.ip) AS ips,
+    COUNT(DISTINCT CASE WHEN el.event_id IS NOT NULL THEN s.event_id END) AS hit_labelled_events,
+    COUNT(DISTINCT CASE WHEN s.legit THEN s.user_id END) AS legit_users_touched
+  FROM scoped s
+  LEFT JOIN event_labels el ON el.event_id = s.event_id AND el.area = s.area
+  GROUP BY s.rule, s.scope_kind, s.scope
+),
+scoped_entities AS (
+  {_entities("scoped", "rule, scope_kind, scope, area")}
+),
+entity_counts AS (
+  SELECT se.rule, se.scope_kind, se.scope,
+    COUNT(DISTINCT se.kind || ':' || se.entity_id) AS flagged_entities,
+    COUNT(DISTINCT CASE WHEN lb.entity_id IS NOT NULL THEN se.kind || ':' || se.entity_id END)
+      AS true_positives
+  FROM scoped_entities se
+  LEFT JOIN entity_labels lb
+    ON lb.kind = se.kind AND lb.entity_id = se.entity_id AND lb.area = se.area
+  GROUP BY se.rule, se.scope_kind, se.scope
+),
+days AS (SELECT DISTINCT day FROM flags),
+scopes AS (
+  SELECT rule, 'all' AS scope_kind, 'all' AS scope, area FROM rule_areas
+  UNION ALL SELECT rule, 'area', area, area FROM rule_areas
+  UNION ALL SELECT r.rule, 'day', d.day, r.area FROM rule_areas r CROSS JOIN days d
+),
+log_entities AS (
+  {_entities("flags", "day")}
+),
+acting AS (
+  SELECT DISTINCT x.day, x.kind, x.entity_id, lb.area
+  FROM log_entities x
+  JOIN entity_labels lb ON lb.kind = x.kind AND lb.entity_id = x.entity_id
+),
+labelled_in_log AS (
+  SELECT DISTINCT x.day, el.event_id, el.area
+  FROM flags x JOIN event_labels el ON el.event_id = x.event_id
+),
+labelled_entity_counts AS (
+  SELECT s.rule, s.scope_kind, s.scope,
+    COUNT(DISTINCT a.kind || ':' || a.entity_id) AS labelled_entities
+  FROM scopes s JOIN acting a ON a.area = s.area
+  WHERE s.scope_kind <> 'day' OR a.day = s.scope
+  GROUP BY s.rule, s.scope_kind, s.scope
+),
+labelled_event_counts AS (
+  SELECT s.rule, s.scope_kind, s.scope, COUNT(DISTINCT x.event_id) AS labelled_events
+  FROM scopes s JOIN labelled_in_log x ON x.area = s.area
+  WHERE s.scope_kind <> 'day' OR x.day = s.scope
+  GROUP BY s.rule, s.scope_kind, s.scope
+),
+legit_per_day AS (
+  SELECT day, COUNT(DISTINCT CASE WHEN legit THEN user_id END) AS legit_users
+  FROM flags GROUP BY day
+),
+legit_all AS (
+  SELECT COUNT(DISTINCT CASE WHEN legit THEN user_id END) AS legit_users FROM flags
+),
+scope_keys AS (SELECT DISTINCT rule, scope_kind, scope FROM scopes)
+SELECT k.rule, k.scope_kind, k.scope,
+  COALESCE(h.hits, 0) AS hits,
+  COALESCE(h.users, 0) AS users,
+  COALESCE(h.devices, 0) AS devices,
+  COALESCE(h.ips, 0) AS ips,
+  COALESCE(ec.flagged_entities, 0) AS flagged_entities,
+  COALESCE(ec.true_positives, 0) AS true_positives,
+  COALESCE(lec.labelled_entities, 0) AS labelled_entities,
+  COALESCE(h.hit_labelled_events, 0) AS hit_labelled_events,
+  COALESCE(lev.labelled_events, 0) AS labelled_events,
+  COALESCE(h.legit_users_touched, 0) AS legit_users_touched,
+  COALESCE(CASE WHEN k.scope_kind = 'day' THEN lpd.legit_users ELSE la.legit_users END, 0)
+    AS legit_users
+FROM scope_keys k
+LEFT JOIN hit_counts h
+  ON h.rule = k.rule AND h.scope_kind = k.scope_kind AND h.scope = k.scope
+LEFT JOIN entity_counts ec
+  ON ec.rule = k.rule AND ec.scope_kind = k.scope_kind AND ec.scope = k.scope
+LEFT JOIN labelled_entity_counts lec
+  ON lec.rule = k.rule AND lec.scope_kind = k.scope_kind AND lec.scope = k.scope
+LEFT JOIN labelled_event_counts lev
+  ON lev.rule = k.rule AND lev.scope_kind = k.scope_kind AND lev.scope = k.scope
+LEFT JOIN legit_per_day lpd ON k.scope_kind = 'day' AND lpd.day = k.scope
+CROSS JOIN legit_all la
+ORDER BY k.rule, k.scope_kind, k.scope
+"""
