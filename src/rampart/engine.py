@@ -352,7 +352,8 @@ class Engine:
             for entity in prepared.verdict_entities
         }
         self._flagged: set[tuple[str, str, str]] = set()
-        self._decisions: OrderedDict[str, Decision] = OrderedDict()
+        # Decisions of recent event ids, for re-sent events (None: a plain allow).
+        self._decisions: OrderedDict[str, Decision | None] = OrderedDict()
         self._decision_memory = decision_memory
 
     @staticmethod
@@ -391,8 +392,8 @@ class Engine:
     def process(self, accepted: Accepted) -> Scored:
         """Score one event: update the state with it, decide, and flag entities."""
         event = accepted.event
-        stored = self._decisions.get(event.event_id)
-        if stored is not None:
+        if event.event_id in self._decisions:
+            stored = self._stored(event.event_id, self._decisions[event.event_id])
             return Scored(stored, [], duplicate=True)
         plan = self._plans.get(event.type, self._fallback)
         row = self._row(plan, accepted, self.features.update(accepted))
@@ -617,9 +618,18 @@ class Engine:
         return found
 
     def _remember(self, event_id: str, decision: Decision) -> None:
-        self._decisions[event_id] = decision
+        # Most decisions are a plain allow: remembered as None, not as a Decision and its list,
+        # so the memory holds no containers for the cycle collector to walk.
+        plain = decision.action == "allow" and not (
+            decision.reasons or decision.areas or decision.shadow or decision.score
+        )
+        self._decisions[event_id] = None if plain else decision
         if len(self._decisions) > self._decision_memory:
             self._decisions.popitem(last=False)
+
+    @staticmethod
+    def _stored(event_id: str, stored: Decision | None) -> Decision:
+        return stored or Decision(event_id=event_id, action="allow", score=0.0, reasons=[])
 
     # --- snapshot ------------------------------------------------------------------------------
 
@@ -627,7 +637,7 @@ class Engine:
         encode = msgspec.json.encode
         return EngineState(
             flagged=sorted(self._flagged),
-            decisions=[(k, encode(v)) for k, v in self._decisions.items()],
+            decisions=[(k, encode(self._stored(k, v))) for k, v in self._decisions.items()],
             stages=[stage.state() for stage in self.stages],
             device_history=self._history.state(),
             marked=[
@@ -638,7 +648,9 @@ class Engine:
     def load_state(self, state: EngineState) -> None:
         decode = msgspec.json.Decoder(Decision).decode
         self._flagged = {tuple(item) for item in state.flagged}  # type: ignore[misc]
-        self._decisions = OrderedDict((k, decode(v)) for k, v in state.decisions)
+        self._decisions = OrderedDict()
+        for event_id, data in state.decisions:
+            self._remember(event_id, decode(data))
         self._history.load_state(state.device_history)
         if state.stages and len(state.stages) != len(self.stages):
             raise ValueError("the checkpoint was written with other detector stages")
