@@ -45,7 +45,7 @@ from rampart.detect.rules.expression import compile_expression
 from rampart.detect.rules.lists import ListStore
 from rampart.detect.rules.pack_model import LoadedPack
 from rampart.detect.rules.parse import Node
-from rampart.learn.backtest_sql import COUNT_COLUMNS, backtest_query
+from rampart.learn.backtest_sql import COUNT_COLUMNS, BacktestQuery, backtest_query
 from rampart.learn.entities import ACCOUNT, area_bits
 from rampart.learn.inputs import Undecodable, decode_labels, read_lines
 from rampart.learn.labelbook import LabelBook
@@ -242,7 +242,7 @@ class BacktestPlan:
     since: str | None = None
     until: str | None = None
 
-    def query(self, dialect: Dialect = DUCKDB) -> str:
+    def query(self, dialect: Dialect = DUCKDB) -> BacktestQuery:
         return backtest_query([rule.sql(dialect) for rule in self.rules], dialect)
 
     def area_rows(self) -> list[tuple[int, str]]:
@@ -265,6 +265,8 @@ def plan_backtest(
     until: Instant | None = None,
 ) -> BacktestPlan:
     """Check that the log holds what the rules read, compile them, list the parts to read."""
+    if not rules:
+        raise BacktestError("no rules to backtest")
     schema = read_schema(logs)
     if schema is None:
         raise BacktestError(f"{logs} holds no decision log (no _schema.json); score with --logs")
@@ -479,7 +481,10 @@ def run_duckdb(
         connection.execute(
             f"CREATE VIEW logs AS SELECT {', '.join(selected)} FROM {source} WHERE {where}"
         )
-        counts = connection.execute(plan.query(DUCKDB)).fetchall()
+        query = plan.query(DUCKDB)
+        for name, stage in query.stages:
+            connection.execute(f"CREATE TEMP TABLE {name} AS {stage}")
+        counts = connection.execute(query.final).fetchall()
         events_row = connection.execute("SELECT COUNT(*) FROM logs").fetchone()
         return counts, int(events_row[0]) if events_row else 0
     finally:

@@ -15,14 +15,15 @@ It answers one row per rule and scope: the whole window (``all``), each of the r
 the area itself, or all the rule's areas for ``all`` and ``day``.
 
 >>> from rampart.detect.rules.compile_sql import DUCKDB
->>> text = backtest_query(["(x > 1)"], DUCKDB)
->>> "FROM flags WHERE r0" in text, text.count("UNION ALL") > 3
-(True, True)
+>>> query = backtest_query(["(x > 1)"], DUCKDB)
+>>> [name for name, _ in query.stages], "CASE WHEN (x > 1) THEN 0 END" in query.stages[0][1]
+(['flags', 'hits'], True)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Final
 
 from rampart.detect.rules.compile_sql import DUCKDB, Dialect
@@ -69,35 +70,50 @@ def _by_scope(source: str, columns: str, area_column: str) -> str:
     )
 
 
-def backtest_query(rules: Sequence[str], dialect: Dialect = DUCKDB) -> str:
+@dataclass(frozen=True, slots=True)
+class BacktestQuery:
+    """The backtest as stages: each of ``stages`` (name, SELECT) is materialised as a table of
+    that name, in order, then ``final`` answers from them. Materialising keeps the rule
+    expressions in one scan of the log (Spark would otherwise copy them into every branch)."""
+
+    stages: tuple[tuple[str, str], ...]
+    final: str
+
+
+def _hit_rules(rules: Sequence[str], dialect: Dialect) -> str:
+    """An array of the indices of the rules that hit the row (empty for most rows)."""
+    items = ", ".join(f"CASE WHEN {sql} THEN {i} END" for i, sql in enumerate(rules))
+    if dialect is DUCKDB:
+        return f"list_filter([{items}], lambda x: x IS NOT NULL)"
+    return f"filter(array({items}), x -> x IS NOT NULL)"
+
+
+def backtest_query(rules: Sequence[str], dialect: Dialect = DUCKDB) -> BacktestQuery:
     """The query for rules given as SQL boolean expressions (index = rule number)."""
-    materialized = "MATERIALIZED " if dialect is DUCKDB else ""
-    flags = ",\n    ".join(f"{sql} AS r{i}" for i, sql in enumerate(rules))
-    hits = "\n  UNION ALL ".join(
-        f"SELECT {i} AS rule, event_id, day, user_id, device_id, ip, legit FROM flags WHERE r{i}"
-        for i in range(len(rules))
-    )
-    if not rules:  # no rule: an empty hits relation of the right shape
-        hits = (
-            "SELECT 0 AS rule, event_id, day, user_id, device_id, ip, legit FROM flags WHERE 1 = 0"
-        )
-    return f"""
-WITH events AS (
-  SELECT l.*,
-    (l.user_id IS NOT NULL AND a.entity_id IS NULL AND e.event_id IS NULL) AS legit
-  FROM logs l
-  LEFT JOIN abusive_accounts a ON a.entity_id = l.user_id
-  LEFT JOIN (SELECT DISTINCT event_id FROM event_labels) e ON e.event_id = l.event_id
-),
-flags AS {materialized}(
-  SELECT event_id, day, user_id, device_id, ip, legit,
-    {flags if rules else "FALSE AS r0"}
-  FROM events
-),
-hits AS (
-  {hits}
-),
-hit_areas AS (
+    if not rules:
+        raise ValueError("no rules to backtest")
+    hit_rules = _hit_rules(rules, dialect)
+    explode = "unnest" if dialect is DUCKDB else "explode"
+    flags = f"""
+SELECT l.event_id, l.day, l.user_id, l.device_id, l.ip,
+  (l.user_id IS NOT NULL AND a.entity_id IS NULL AND e.event_id IS NULL) AS legit,
+  {hit_rules} AS rules
+FROM logs l
+LEFT JOIN abusive_accounts a ON a.entity_id = l.user_id
+LEFT JOIN (SELECT DISTINCT event_id FROM event_labels) e ON e.event_id = l.event_id
+"""
+    hits = f"""
+SELECT rule, event_id, day, user_id, device_id, ip, legit
+FROM (
+  SELECT {explode}(rules) AS rule, event_id, day, user_id, device_id, ip, legit
+  FROM flags WHERE {dialect.list_length}(rules) > 0
+) exploded
+"""
+    return BacktestQuery((("flags", flags), ("hits", hits)), _FINAL)
+
+
+_FINAL: Final = f"""
+WITH hit_areas AS (
   SELECT h.*, r.area AS rule_area FROM hits h JOIN rule_areas r ON r.rule = h.rule
 ),
 scoped AS (
