@@ -415,6 +415,7 @@ class Engine:
                 if prepared.verdict_entities and prepared.signal.mode == "live":
                     verdicts.extend(self._flag(prepared, accepted))
         explained: list[str] = []
+        model_risk = 0.0  # the highest live model probability, acting or not
         if self._view is not None:
             hits = ["rule." + signal.name[5:] for signal in signals]  # rule:<name> → rule.<name>
             vector = self._view.vector(row, event.type, hits, flagged_before)
@@ -422,6 +423,8 @@ class Engine:
                 self._observe(accepted, vector)
             for model in self._models.get(event.type, ()):
                 probability = model.probability(vector)
+                if self._model_mode == "live":
+                    model_risk = max(model_risk, probability)
                 if probability >= model.threshold:
                     signals.append(self._model_signal(model.area, probability))
                     if self._model_mode == "live":
@@ -446,6 +449,10 @@ class Engine:
         decision = self.policy.decide(event.event_id, signals)
         if explained:
             decision = msgspec.structs.replace(decision, reasons=[*decision.reasons, *explained])
+        if model_risk > decision.score:
+            # The overall risk is the model's estimate even under its operating point (for
+            # ranking and for review queues); the action and the area scores stay the policy's.
+            decision = msgspec.structs.replace(decision, score=round(model_risk, 4))
         if decision.action != "allow" and decision.areas:
             self._mark_own(accepted, decision.areas)
         if carried and carry is not None:

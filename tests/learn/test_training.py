@@ -84,6 +84,12 @@ def test_train_then_score_with_the_model(world: Path, tmp_path: Path) -> None:
     assert "model:click_farm" in reasons
     # Every model hit is explained by the features that pushed it up.
     assert any(r.startswith("model:click_farm:") for r in reasons)
+    # Under its operating point the model still gives the overall risk (for ranking), while
+    # the action and the area scores stay the policy's.
+    quiet = [json.loads(line) for line in lines]
+    quiet = [d for d in quiet if d["action"] == "allow" and not d.get("reasons")]
+    assert any(d["score"] > 0 for d in quiet)
+    assert all(not d.get("areas") for d in quiet)
     # Unusual entities are reported in shadow by the anomaly models, never acting.
     shadows = [s for line in lines for s in json.loads(line).get("shadow", [])]
     assert {s["name"] for s in shadows if s["name"].startswith("anomaly:")} <= {
