@@ -5,7 +5,10 @@ The events are replayed once in time order through the same intake, features and
 as they would live), and the engine hands over each event's vector the moment it is scored:
 nothing later than the event can leak into its features. With a cut-off ``until``, only events
 and labels with ``ts`` ≤ ``until`` are read; an event whose label arrives after the cut-off is
-a negative, as it was for anyone training at that moment.
+a negative, as it was for anyone training at that moment. With a ``label_delay`` D as well,
+only events with ``ts`` ≤ ``until`` − D are rows (their labels had D to arrive), labelled by what
+is known at ``until`` (see :mod:`rampart.learn.trainset_logs`, which builds the same set from
+the decision log).
 
 The target of area A is "this event is labelled abusive in A" (event labels, label 1).
 """
@@ -14,9 +17,9 @@ from __future__ import annotations
 
 import array
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final
 
@@ -31,7 +34,7 @@ from rampart.engine import Engine
 from rampart.features.online import OnlineFeatures
 from rampart.ingest.pii import Pseudonymizer
 from rampart.ingest.pipeline import Intake
-from rampart.ingest.privacy import Accepted, EventPrivacy
+from rampart.ingest.privacy import MARKETPLACE_DOMAINS_ENV, Accepted, EventPrivacy
 from rampart.ingest.rejects import RejectSink
 from rampart.ingest.sources.formats import open_source
 from rampart.service.scoring import load_labels
@@ -54,6 +57,9 @@ class TrainingSet:
     labels_used: int = 0
     # Per entity type (user, device, ip): the view's features keyed by that entity alone.
     entity_features: dict[str, list[str]] = field(default_factory=dict)
+    event_ids: list[str] = field(default_factory=list)
+    # Inputs of the pack's view the source could not give, left out (see trainset_logs).
+    omitted: list[str] = field(default_factory=list)
 
     def positives(self) -> dict[str, int]:
         return {area: int(y.sum()) for area, y in self.targets.items()}
@@ -105,13 +111,26 @@ def build_training_set(
     until: datetime | None = None,
     source_format: str | None = None,
     mapping: Path | None = None,
+    label_delay: timedelta = timedelta(0),
+    names: Sequence[str] | None = None,
+    marketplace_domains: Iterable[str] | None = None,
 ) -> TrainingSet:
-    """Replay ``events`` (labels applied at their time) and collect every event's model view."""
+    """Replay ``events`` (labels applied at their time) and collect every event's model view
+    (``names``, default: every input the pack offers). ``marketplace_domains``: the domains
+    phishing look-alikes are judged against, as scoring was told them (default: the operator's,
+    from ``RAMPART_MARKETPLACE_DOMAINS``; ``score --demo`` adds the simulated marketplace's)."""
+    if label_delay and until is None:
+        raise ValueError("a label delay needs a cut-off (until): the moment labels are known")
     loaded = load_pack(pack)
     # Features count and compare pseudonyms, never read them: a key for this replay only.
-    privacy = EventPrivacy(Pseudonymizer(os.urandom(32)))
+    if marketplace_domains is None:
+        marketplace_domains = os.environ.get(MARKETPLACE_DOMAINS_ENV, "").split(",")
+    privacy = EventPrivacy(
+        Pseudonymizer(os.urandom(32)),
+        marketplace_domains=[d.strip() for d in marketplace_domains if d.strip()],
+    )
     intake = Intake(privacy, RejectSink(None, privacy.scrub_raw))
-    view = ModelView(default_view_names(loaded.catalogue, (r.name for r in loaded.rules)))
+    view = ModelView(names or default_view_names(loaded.catalogue, (r.name for r in loaded.rules)))
     collector = _Collector(len(view.names))
     engine = Engine(
         loaded.rules,
@@ -127,10 +146,11 @@ def build_training_set(
         for label in load_labels(labels)
         if cutoff is None or (label.ts is not None and label.ts.timestamp() <= cutoff)
     ]
+    last_event = cutoff - label_delay.total_seconds() if cutoff is not None else None
     applied = 0
     for accepted in intake.run(open_source(events, source_format, mapping), str(events)):
         ts = accepted.event.ts.timestamp()
-        if cutoff is not None and ts > cutoff:
+        if last_event is not None and ts > last_event:
             continue  # a late-sorted file may hold earlier events further on
         while applied < len(known):
             label_ts = known[applied].ts
@@ -158,6 +178,7 @@ def build_training_set(
             ]
             for entity in ANOMALY_ENTITIES
         },
+        event_ids=collector.ids,
     )
 
 
