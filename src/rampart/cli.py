@@ -6,7 +6,7 @@ import dataclasses
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -53,6 +53,7 @@ from rampart.learn.ranking import ENTITY_CHOICES, Ranking, rank_stream
 from rampart.learn.report import render
 from rampart.learn.training import train_models
 from rampart.learn.trainset import build_training_set
+from rampart.learn.trainset_logs import build_training_set_from_logs
 from rampart.packs import DEFAULT_PACK
 from rampart.records import EntityKeeper, LabelProblem, LabelRejects, Records, RecordsError
 from rampart.records.base import Mode
@@ -371,11 +372,23 @@ def score(
         str | None,
         typer.Option("--experiment-salt", help="Salt of the arm hash (default: the name)."),
     ] = None,
+    records: Annotated[
+        str | None,
+        typer.Option(
+            "--records",
+            help="Also store the --labels in the records (a SQLite file or a postgresql:// URL), "
+            "as `rampart label` does: each label once, with its source and time.",
+        ),
+    ] = None,
 ) -> None:
     """Score events in order: one decision per valid event, entity verdicts as they are found."""
     for path in (events, labels):
         if path is not None and not path.is_file():
             raise _fail(f"{path} does not exist")
+    if records is not None:
+        if labels is None:
+            raise _fail("--records stores the --labels: give --labels too")
+        _store_labels(labels, records, rejects=None, actor="score", demo=demo, config=config)
     if model_mode not in ("live", "shadow"):
         raise _fail(f"--model-mode must be live or shadow, not {model_mode!r}")
     if (challenger_pack or challenger_model) and experiment is None:
@@ -458,15 +471,36 @@ def _print_scoring(stats: RunStats, opened: OpenedScoring, decisions: Path, verd
 
 @app.command()
 def train(
-    events: Annotated[Path, typer.Option("--events", help="Events to learn from, in time order.")],
     labels: Annotated[Path, typer.Option("--labels", help="Labels (contract label stream).")],
     out: Annotated[Path, typer.Option("--out", help="Model directory to write.")],
+    events: Annotated[
+        Path | None,
+        typer.Option(
+            "--events", help="Events to learn from, in time order (replayed for the features)."
+        ),
+    ] = None,
+    logs: Annotated[
+        Path | None,
+        typer.Option(
+            "--logs",
+            help="Log folder of `rampart score --logs`: features as they were at decision time "
+            "(instead of --events).",
+        ),
+    ] = None,
     until: Annotated[
         datetime | None,
         typer.Option(
             "--until",
             help="Use only events and labels with ts at or before this time (ISO 8601).",
             formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"],
+        ),
+    ] = None,
+    label_delay: Annotated[
+        str | None,
+        typer.Option(
+            "--label-delay",
+            help="Labels take this long to arrive (e.g. 7d, 12h): train on events up to "
+            "--until minus the delay, labelled as known at --until.",
         ),
     ] = None,
     area: Annotated[
@@ -479,24 +513,49 @@ def train(
     mapping: MappingOption = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing model directory.")] = False,
 ) -> None:
-    """Train per-area models from labelled events and write a versioned model directory."""
+    """Train per-area models from labelled events (replayed) or a decision log, and write a
+    versioned model directory."""
+    if (events is None) == (logs is None):
+        raise _fail("give the events to replay (--events FILE) or a decision log (--logs DIR)")
     for path in (events, labels):
-        if not path.is_file():
+        if path is not None and not path.is_file():
             raise _fail(f"{path} does not exist")
+    if logs is not None and not logs.is_dir():
+        raise _fail(f"{logs} is not a log folder")
+    try:
+        delay = _duration(label_delay) if label_delay is not None else timedelta(0)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    if delay and until is None:
+        raise _fail("--label-delay needs --until (the moment the labels are known)")
     unknown = sorted(set(area or ()) - set(AREAS))
     if unknown:
         raise _fail(f"unknown area {', '.join(unknown)} (one of {', '.join(AREAS)})")
     cutoff = until.replace(tzinfo=UTC) if until is not None and until.tzinfo is None else until
     try:
-        with errors.status("replaying events for point-in-time features"):
-            training = build_training_set(
-                events,
-                labels,
-                pack=pack or DEFAULT_PACK,
-                until=cutoff,
-                source_format=source_format,
-                mapping=mapping,
-            )
+        if logs is not None:
+            with errors.status("reading point-in-time features from the log"):
+                training = build_training_set_from_logs(
+                    logs, labels, pack=pack or DEFAULT_PACK, until=cutoff, label_delay=delay
+                )
+            if training.omitted:
+                errors.print(
+                    f"[yellow]left out {len(training.omitted)} event fields the log does not "
+                    f"hold on every event: {', '.join(training.omitted)}",
+                    soft_wrap=True,
+                )
+        else:
+            assert events is not None
+            with errors.status("replaying events for point-in-time features"):
+                training = build_training_set(
+                    events,
+                    labels,
+                    pack=pack or DEFAULT_PACK,
+                    until=cutoff,
+                    source_format=source_format,
+                    mapping=mapping,
+                    label_delay=delay,
+                )
         with errors.status(f"training on {len(training.ts):,} events"):
             result = train_models(
                 training,
@@ -504,9 +563,11 @@ def train(
                 areas=area,
                 overwrite=overwrite,
                 metadata={
-                    "events": events.name,
+                    "events": events.name if events is not None else None,
+                    "logs": str(logs) if logs is not None else None,
                     "labels": labels.name,
                     "until": cutoff.isoformat() if cutoff is not None else None,
+                    "label_delay_s": delay.total_seconds(),
                 },
             )
     except (PackError, SourceFormatError, MappingError, OSError, ValueError) as exc:
@@ -516,6 +577,17 @@ def train(
     for skipped_area, reason in result.skipped.items():
         console.print(f"[yellow]skipped {skipped_area}: {reason}")
     console.print(f"model directory {out} version {result.version[:12]}")
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def _duration(text: str) -> timedelta:
+    """``7d``, ``12h``, ``90m``, ``30s``, ``2w`` as a duration."""
+    number, unit = text[:-1], text[-1:]
+    if unit not in _DURATION_UNITS or not number.replace(".", "", 1).isdigit():
+        raise ValueError(f"--label-delay {text!r}: a number and a unit (s, m, h, d, w), e.g. 7d")
+    return timedelta(seconds=float(number) * _DURATION_UNITS[unit])
 
 
 _TIME_FORMATS = ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
@@ -791,6 +863,19 @@ def label(
     ] = None,
 ) -> None:
     """Store a label stream in the records: validated, each label once, with source and time."""
+    _store_labels(file, records, rejects=rejects, actor=actor, demo=demo, config=config)
+
+
+def _store_labels(
+    file: Path,
+    records: str | None,
+    *,
+    rejects: Path | None,
+    actor: str,
+    demo: bool,
+    config: Path | None,
+) -> None:
+    """`rampart label`'s work (also `rampart score --labels L --records URL`)."""
     if not file.is_file():
         raise _fail(f"{file} does not exist")
     try:

@@ -88,6 +88,8 @@ def train_models(
         "positives": training.positives(),
         "skipped": skipped,
     }
+    if training.omitted:  # inputs of the pack's view the source could not give
+        info["omitted_inputs"] = list(training.omitted)
     anomalies = train_anomalies(training, training.entity_features, seed=seed)
     version = save_models(out, trained, info, anomaly=anomalies, overwrite=overwrite)
     return TrainingRun(version, trained, skipped)
