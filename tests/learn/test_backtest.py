@@ -134,7 +134,8 @@ def test_every_figure_matches_a_plain_reading_of_the_log(
     assert result.events == logged.height
     assert sum(r.hits for r in result.rows if r.scope_kind == "all") > 100
     for rule in pack.rules:
-        scopes = [("all", "all", set(rule.areas))] + [("area", a, {a}) for a in rule.areas]
+        scopes: list[tuple[str, str, set[str]]] = [("all", "all", set(rule.areas))]
+        scopes += [("area", a, {a}) for a in rule.areas]
         for kind, scope, areas in scopes:
             expected = _reference(logged, hits[rule.name], areas, tables)
             row = rows[(rule.name, kind, scope)]
