@@ -122,3 +122,31 @@ def test_a_missing_file_or_database_fails_cleanly(stream: Path, tmp_path: Path) 
     shown = "".join(unreachable.output.split())  # the terminal wraps long lines
     assert "recordsatpostgresql+psycopg://rampart:***@127.0.0.1:1/none" in shown
     assert "hunter2" not in unreachable.output
+
+
+@pytest.mark.usefixtures("secret")
+def test_scoring_with_records_stores_its_labels(
+    stream: Path, database_url: str, tmp_path: Path
+) -> None:
+    """`rampart score --labels L --records URL` feeds the labels to the features at their time
+    and stores them in the records, as `rampart label` does."""
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(
+        b'{"event_id":"e1","type":"account.login","ts":"2026-03-01T09:00:00Z",'
+        b'"user_id":"u1","props":{"success":true}}\n'
+    )
+    args = ["score", "--events", str(events), "--decisions", str(tmp_path / "d.jsonl"),
+            "--verdicts", str(tmp_path / "v.jsonl"), "--labels", str(stream),
+            "--records", database_url]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "stored 3 new, 0 already stored, 1 invalid" in result.output
+    # The scorer skips the bad line too, saying where and why, and scores on.
+    assert "label skipped: labels.jsonl line 3:" in " ".join(result.output.split())
+    assert len((tmp_path / "d.jsonl").read_text().splitlines()) == 1
+    with Records.open(database_url) as records:
+        assert {s.label.source for s in records.labels.read()} == {"chargeback", "report", "appeal"}
+        assert {e.actor for e in records.audit.entries(target="labels")} == {"score"}
+    without_labels = runner.invoke(app, [*args[:-4], "--records", database_url])
+    assert without_labels.exit_code == 2
+    assert "give --labels too" in without_labels.output

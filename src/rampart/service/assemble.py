@@ -142,7 +142,9 @@ def open_scoring(
         engine=scorer,
         decisions=decisions,
         verdicts=verdicts,
-        labels=load_labels(labels) if labels is not None else (),
+        labels=load_labels(labels, lambda problem: warn(f"label skipped: {problem}"))
+        if labels is not None
+        else (),
         checkpoints=store,
         checkpoint_every=checkpoint_every,
         run_fingerprint=run_fingerprint(

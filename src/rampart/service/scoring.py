@@ -64,16 +64,28 @@ class RunStats:
     resumed_from: int = 0
 
 
-def load_labels(path: Path) -> list[Label]:
-    """Labels that carry a time, ordered by it (a label without ``ts`` cannot be placed in time)."""
+def load_labels(path: Path, on_problem: Callable[[str], None] | None = None) -> list[Label]:
+    """Labels that carry a time, ordered by it (a label without ``ts`` cannot be placed in time).
+
+    A line that is not a contract label is reported to ``on_problem`` with its line number and
+    reason, and the others are kept; without ``on_problem`` it raises ``ValueError``.
+    """
     decoder = msgspec.json.Decoder(Label)
     labels = []
     with path.open("rb") as handle:
-        for line in handle:
-            if line.strip():
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
                 label = decoder.decode(line)
-                if label.ts is not None:
-                    labels.append(label)
+            except msgspec.DecodeError as exc:  # ValidationError included
+                problem = f"{path.name} line {number}: {exc}"
+                if on_problem is None:
+                    raise ValueError(problem) from exc
+                on_problem(problem)
+                continue
+            if label.ts is not None:
+                labels.append(label)
     labels.sort(key=lambda label: label.ts.timestamp() if label.ts else 0.0)
     return labels
 
