@@ -37,6 +37,8 @@ from rampart.ingest.privacy import Accepted
 
 # How many decisions are kept for answering a re-sent event id (the intake also drops them).
 DEFAULT_DECISION_MEMORY: Final = 200_000
+# The events that create an account or carry a payment instrument (see _note_history).
+HISTORY_EVENT_TYPES: Final = frozenset({"account.created", "order.created", "payment.attempt"})
 
 # Isolation-forest score from which an entity is reported as unusual (0.5 is ordinary).
 ANOMALY_SHADOW_SCORE: Final = 0.7
@@ -158,7 +160,10 @@ class AnomalyDetector(Protocol):
 class FeatureState(Protocol):
     """What the engine needs of the online features (see :mod:`rampart.features.online`)."""
 
-    def update(self, accepted: Accepted) -> dict[str, Any]: ...
+    def update(self, accepted: Accepted) -> dict[str, Any]:
+        """Apply the event; its features as of it, in a new dict the caller may change."""
+        ...
+
     def apply_label(self, label: Label, ts: float) -> None: ...
     def snapshot(self) -> bytes: ...
 
@@ -378,11 +383,12 @@ class Engine:
 
     def row(self, accepted: Accepted, features: Mapping[str, Any]) -> dict[str, Any]:
         """The flat view the rules read: the event paths they use, the features, the scores."""
-        return self._row(self._plans.get(accepted.event.type, self._fallback), accepted, features)
+        plan = self._plans.get(accepted.event.type, self._fallback)
+        return self._fill_row(plan, accepted, dict(features))
 
     @staticmethod
-    def _row(plan: _Plan, accepted: Accepted, features: Mapping[str, Any]) -> dict[str, Any]:
-        row = dict(features)
+    def _fill_row(plan: _Plan, accepted: Accepted, row: dict[str, Any]) -> dict[str, Any]:
+        """Add to ``row`` (the event's features) the event paths and scores the rules read."""
         for path, get in plan.getters:
             row[path] = get(accepted)
         for name in plan.score_names:
@@ -396,7 +402,8 @@ class Engine:
             stored = self._stored(event.event_id, self._decisions[event.event_id])
             return Scored(stored, [], duplicate=True)
         plan = self._plans.get(event.type, self._fallback)
-        row = self._row(plan, accepted, self.features.update(accepted))
+        # The features' answer is a new dict per event: the row is built in it.
+        row = self._fill_row(plan, accepted, self.features.update(accepted))
         self._note_history(accepted)
         found: list[GraphFinding] = []
         for stage in self.stages:
@@ -566,10 +573,12 @@ class Engine:
 
     def _note_history(self, accepted: Accepted) -> None:
         """Remember the cards a device tries and the accounts it creates (see DeviceHistory)."""
+        event = accepted.event
+        if event.type not in HISTORY_EVENT_TYPES:
+            return
         device = self._device_of(accepted)
         if not device:
             return
-        event = accepted.event
         ts = event.ts.timestamp()
         if event.type == "account.created" and event.user_id:
             self._history.note(device, "user", str(event.user_id), ts)
