@@ -50,7 +50,7 @@ def main() -> None:
             pack=DEFAULT_PACK,
             names=from_log.names,
             marketplace_domains=DEMO_MARKETPLACE_DOMAINS,
-            **cut,  # type: ignore[arg-type]
+            **cut,
         )
         replayed.append(time.perf_counter() - start)
     same = (
