@@ -216,7 +216,8 @@ def label_tables(
             elif kind not in (ACCOUNT, "device"):
                 continue  # items, instruments: flagged by verdicts only, never by a hit
             entities.append((kind, entity_id, AREAS[index]))
-    return LabelTables(sorted(events), sorted(entities), sorted(book.abusive_accounts), skipped)
+    # Two addresses written differently can share a pseudonym: keep each entity once.
+    return LabelTables(events, sorted(set(entities)), sorted(book.abusive_accounts), skipped)
 
 
 def read_labels(path: Path) -> list[Label]:

@@ -125,24 +125,20 @@ hit_counts AS (
     COUNT(DISTINCT s.user_id) AS users,
     COUNT(DISTINCT s.device_id) AS devices,
     COUNT(DISTINCT s.ip) AS ips,
+    -- kinds are disjoint: an entity counts once per kind, the three counts add up
+    COUNT(DISTINCT CASE WHEN la.entity_id IS NOT NULL THEN s.user_id END)
+      + COUNT(DISTINCT CASE WHEN ld.entity_id IS NOT NULL THEN s.device_id END)
+      + COUNT(DISTINCT CASE WHEN li.entity_id IS NOT NULL THEN s.ip END) AS true_positives,
     COUNT(DISTINCT CASE WHEN el.event_id IS NOT NULL THEN s.event_id END) AS hit_labelled_events,
     COUNT(DISTINCT CASE WHEN s.legit THEN s.user_id END) AS legit_users_touched
   FROM scoped s
   LEFT JOIN event_labels el ON el.event_id = s.event_id AND el.area = s.area
+  LEFT JOIN entity_labels la
+    ON la.kind = 'account' AND la.entity_id = s.user_id AND la.area = s.area
+  LEFT JOIN entity_labels ld
+    ON ld.kind = 'device' AND ld.entity_id = s.device_id AND ld.area = s.area
+  LEFT JOIN entity_labels li ON li.kind = 'ip' AND li.entity_id = s.ip AND li.area = s.area
   GROUP BY s.rule, s.scope_kind, s.scope
-),
-scoped_entities AS (
-  {_entities("scoped", "rule, scope_kind, scope, area")}
-),
-entity_counts AS (
-  SELECT se.rule, se.scope_kind, se.scope,
-    COUNT(DISTINCT se.kind || ':' || se.entity_id) AS flagged_entities,
-    COUNT(DISTINCT CASE WHEN lb.entity_id IS NOT NULL THEN se.kind || ':' || se.entity_id END)
-      AS true_positives
-  FROM scoped_entities se
-  LEFT JOIN entity_labels lb
-    ON lb.kind = se.kind AND lb.entity_id = se.entity_id AND lb.area = se.area
-  GROUP BY se.rule, se.scope_kind, se.scope
 ),
 days AS (SELECT DISTINCT day FROM flags),
 scopes AS (
@@ -188,8 +184,8 @@ SELECT k.rule, k.scope_kind, k.scope,
   COALESCE(h.users, 0) AS users,
   COALESCE(h.devices, 0) AS devices,
   COALESCE(h.ips, 0) AS ips,
-  COALESCE(ec.flagged_entities, 0) AS flagged_entities,
-  COALESCE(ec.true_positives, 0) AS true_positives,
+  COALESCE(h.users + h.devices + h.ips, 0) AS flagged_entities,
+  COALESCE(h.true_positives, 0) AS true_positives,
   COALESCE(lec.labelled_entities, 0) AS labelled_entities,
   COALESCE(h.hit_labelled_events, 0) AS hit_labelled_events,
   COALESCE(lev.labelled_events, 0) AS labelled_events,
@@ -199,8 +195,6 @@ SELECT k.rule, k.scope_kind, k.scope,
 FROM scope_keys k
 LEFT JOIN hit_counts h
   ON h.rule = k.rule AND h.scope_kind = k.scope_kind AND h.scope = k.scope
-LEFT JOIN entity_counts ec
-  ON ec.rule = k.rule AND ec.scope_kind = k.scope_kind AND ec.scope = k.scope
 LEFT JOIN labelled_entity_counts lec
   ON lec.rule = k.rule AND lec.scope_kind = k.scope_kind AND lec.scope = k.scope
 LEFT JOIN labelled_event_counts lev
