@@ -199,7 +199,7 @@ def label_tables(
     ([('account', 's7', 'brushing')], [('e9', 'scalper')], ['s7'], 1)
     """
     book = LabelBook(labels)
-    events = sorted(
+    events: list[tuple[str, str]] = sorted(
         (event_id, AREAS[area])
         for event_id, mask in book.abusive_events.items()
         for area in area_bits(mask)
