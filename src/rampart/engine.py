@@ -303,7 +303,10 @@ class Engine:
         observe: Callable[[Accepted, list[float]], None] | None = None,
         stages: Sequence[Stage] = (),
         anomalies: Sequence[AnomalyDetector] = (),
+        row_paths: Iterable[str] = (),
     ) -> None:
+        """``row_paths``: event paths to put in every event's row beside those rules and the
+        view read (a logged run fills the default model view's, for training sets)."""
         self.policy = policy or Policy()
         self._carry = carry
         # (entity kind, id as kept: ip pseudonymised) -> areas it is flagged in.
@@ -335,10 +338,10 @@ class Engine:
         self._anomalies = [
             (model, tuple(position[name] for name in model.feature_names)) for model in anomalies
         ]
-        view_paths = view.row_paths if view is not None else ()
+        view_paths = (*(view.row_paths if view is not None else ()), *row_paths)
         self._fallback = _plan(unrestricted, view_paths)
         types = {t for p in self._prepared for t in (p.rule.event_types or ())}
-        if view is not None:
+        if view_paths:
             types.update(EVENT_TYPES)
         self._plans = {
             kind: _plan(

@@ -122,9 +122,11 @@ def test_the_log_gives_the_replays_matrix(world: Path, logged: Path, cut: dict[s
         used = [j for name, j in column.items() if name.startswith(prefix)]
         assert np.nansum(from_log.x[:, used]) > 0, prefix
     assert sum(from_log.positives().values()) > 10
-    # The event fields no rule reads on every event type are left out, and said so.
-    assert "event.props.total" in from_log.omitted
-    assert not any(name in from_log.names for name in from_log.omitted)
+    # A logged run fills the default view's event fields on every event: none is left out,
+    # and they take part in the parity above.
+    assert from_log.omitted == []
+    assert "event.props.total" in column
+    assert np.nansum(from_log.x[:, column["event.props.total"]]) > 0
 
 
 def _labels(path: Path) -> list[Label]:
@@ -294,7 +296,8 @@ def test_score_with_logs_then_train_from_them(world: Path, tmp_path: Path) -> No
     assert report["calibration"]["bins"]
     assert {"mean_predicted", "observed_rate", "count"} <= report["calibration"]["bins"][0].keys()
     assert report["top_features"]
-    assert "event.props.total" not in loaded.models["click_farm"].feature_names
+    # The event fields come from the log too (filled on every event of a logged run).
+    assert "event.props.total" in loaded.models["click_farm"].feature_names
     both = runner.invoke(
         app,
         ["train", "--logs", str(logs), "--events", str(world / "events.jsonl"), "--labels",

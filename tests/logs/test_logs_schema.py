@@ -69,3 +69,20 @@ def test_a_row_column_may_not_shadow_a_decision_column() -> None:
         LogSchema.new({"score": "float"}, pack_fingerprint="p")
     with pytest.raises(ValueError, match="loggable type"):
         LogSchema.new({"features.x": "<error>"}, pack_fingerprint="p")
+
+
+def test_every_event_holds_only_what_every_run_filled_everywhere(tmp_path: Path) -> None:
+    """A field counts as filled on every event only if each run writing the folder did so."""
+    columns = {"event.props.total": "float", "event.props.status": "int", "features.a": "int"}
+    first = open_schema(tmp_path, columns, "p1", ["event.props.total", "event.props.status"])
+    assert first.every_event == ["event.props.status", "event.props.total"]
+    # A run filling only one of them narrows the promise, without a new version.
+    second = open_schema(tmp_path, columns, "p1", ["event.props.total"])
+    assert (second.version, second.every_event) == (1, ["event.props.total"])
+    assert read_schema(tmp_path) == second
+    # A run filling none (an older scorer) leaves nothing promised; nothing comes back later.
+    assert open_schema(tmp_path, columns, "p1").every_event == []
+    assert open_schema(tmp_path, columns, "p1", ["event.props.total"]).every_event == []
+    # Only logged columns can be promised.
+    other = tmp_path / "other"
+    assert open_schema(other, columns, "p1", ["event.props.absent"]).every_event == []

@@ -36,8 +36,8 @@ which applied each label at its ``ts``: they are point in time by construction.
   mean replaying the whole history through the engine (features are state): that *is*
   ``rampart train --events``, so the log path does not hide one inside it.
 - Event fields (``event.*``) are not state; a run logs those its rules read, on the event types
-  those rules run on (a run scored with a model logs the model's too, but the log does not record
-  that). The view keeps the event fields logged on every event type and leaves the others out
+  those rules run on, and (since schema field ``every_event``) the default view's on every event.
+  The view keeps the event fields logged on every event type and leaves the others out
   (``TrainingSet.omitted``, written to the model's metadata and printed by ``rampart train``):
   a model must not learn a field that reads null wherever no rule happened to read it, since
   scoring fills it on every event.
@@ -96,7 +96,8 @@ def _suggestion(logs: Path) -> str:
 
 
 def _event_fields_logged_everywhere(pack: LoadedPack, schema: LogSchema) -> set[str]:
-    """The ``event.*`` columns the log holds on every event type (rules read them there)."""
+    """The ``event.*`` columns the log holds on every event type: rules read them there, or
+    the runs that wrote it filled them everywhere (``LogSchema.every_event``)."""
     active = pack.active_rules
     logged: set[str] | None = None
     for kind in EVENT_TYPES:
@@ -108,7 +109,8 @@ def _event_fields_logged_everywhere(pack: LoadedPack, schema: LogSchema) -> set[
             if path.startswith("event.")
         }
         logged = read if logged is None else logged & read
-    return {p for p in logged or set() if p in schema.decisions}
+    everywhere = (logged or set()) | set(schema.every_event)
+    return {p for p in everywhere if p in schema.decisions}
 
 
 def log_view_names(

@@ -104,9 +104,18 @@ class LogSchema(msgspec.Struct, frozen=True, kw_only=True):
     decisions: dict[str, str]
     verdicts: dict[str, str]
     history: list[SchemaVersion]
+    # Event fields every run writing here filled on every event (not only where a rule read
+    # them): a training set may use them as the scorer sees them. Older folders: none known.
+    every_event: list[str] = []
 
     @classmethod
-    def new(cls, row_columns: Mapping[str, str], *, pack_fingerprint: str) -> LogSchema:
+    def new(
+        cls,
+        row_columns: Mapping[str, str],
+        *,
+        pack_fingerprint: str,
+        every_event: Iterable[str] = (),
+    ) -> LogSchema:
         decisions = {**DECISION_COLUMNS, **_row(row_columns)}
         return cls(
             version=1,
@@ -114,12 +123,20 @@ class LogSchema(msgspec.Struct, frozen=True, kw_only=True):
             decisions=decisions,
             verdicts=dict(VERDICT_COLUMNS),
             history=[SchemaVersion(1, pack_fingerprint, list(decisions))],
+            every_event=sorted(set(every_event) & set(decisions)),
         )
 
     def merged(
-        self, row_columns: Mapping[str, str], pack_fingerprint: str
+        self, row_columns: Mapping[str, str], pack_fingerprint: str, every_event: Iterable[str] = ()
     ) -> tuple[LogSchema, bool]:
-        """This schema grown by the new columns (and whether it grew, i.e. a new version)."""
+        """This schema grown by the new columns, and whether it changed (new columns make a new
+        version; a run filling fewer fields on every event narrows ``every_event``)."""
+        narrowed = sorted(set(self.every_event) & set(every_event))
+        if narrowed != self.every_event:
+            changed, _ = msgspec.structs.replace(self, every_event=narrowed).merged(
+                row_columns, pack_fingerprint, narrowed
+            )
+            return changed, True
         wanted = _row(row_columns)
         clashes = [
             f"{name} ({self.decisions[name]} logged, {kind} now)"

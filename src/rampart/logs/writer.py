@@ -21,7 +21,7 @@ LogState(next_part=0)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Final
@@ -49,13 +49,21 @@ class LogState(msgspec.Struct, frozen=True):
     next_part: int
 
 
-def open_schema(root: Path, row_columns: Mapping[str, str], pack_fingerprint: str) -> LogSchema:
+def open_schema(
+    root: Path,
+    row_columns: Mapping[str, str],
+    pack_fingerprint: str,
+    every_event: Iterable[str] = (),
+) -> LogSchema:
     """The folder's schema, grown (a new version) when the pack logs new columns; saved."""
     existing = read_schema(root)
     if existing is None:
-        schema, changed = LogSchema.new(row_columns, pack_fingerprint=pack_fingerprint), True
+        schema = LogSchema.new(
+            row_columns, pack_fingerprint=pack_fingerprint, every_event=every_event
+        )
+        changed = True
     else:
-        schema, changed = existing.merged(row_columns, pack_fingerprint)
+        schema, changed = existing.merged(row_columns, pack_fingerprint, every_event)
     if changed:
         data = encode_schema(schema)
 
@@ -81,12 +89,14 @@ class LogWriter:
         pack_fingerprint: str,
         pseudonymize_ip: Callable[[str], str] = _no_ip,
         flush_rows: int = DEFAULT_FLUSH_ROWS,
+        every_event: Iterable[str] = (),
     ) -> None:
+        """``every_event``: the event fields this run fills on every event (see LogSchema)."""
         if flush_rows < 1:
             raise ValueError("flush_rows must be at least 1")
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
-        self.schema = open_schema(root, row_columns, pack_fingerprint)
+        self.schema = open_schema(root, row_columns, pack_fingerprint, every_event)
         self._metadata = {
             "rampart.schema_version": str(self.schema.version),
             "rampart.pack_fingerprint": self.schema.pack_fingerprint,

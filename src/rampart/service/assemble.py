@@ -12,7 +12,7 @@ from rampart.decide.experiment import Experiment, ExperimentEngine
 from rampart.decide.policy import SignalMode
 from rampart.detect.models.anomaly import AnomalyModel
 from rampart.detect.models.registry import load_models
-from rampart.detect.models.view import ModelView
+from rampart.detect.models.view import ModelView, default_view_names
 from rampart.detect.rules.pack import load_pack
 from rampart.detect.rules.pack_model import LoadedPack
 from rampart.detect.stages import default_stages
@@ -104,6 +104,13 @@ def open_scoring(
     # Logged runs compute every feature, so that a backtest or a training set built from the
     # log has them all; otherwise only what the rules on each event type read.
     reads = feature_reads(loaded.rules, view) if logs is None else None
+    # ... and the event fields of the default model view, on every event: a training set built
+    # from the log has the same columns as one built by replaying the events.
+    logged_paths = (
+        ModelView(default_view_names(loaded.catalogue, (r.name for r in loaded.rules))).row_paths
+        if logs is not None
+        else ()
+    )
     engine = Engine(
         loaded.rules,
         OnlineFeatures(specs, reads=reads),
@@ -113,6 +120,7 @@ def open_scoring(
         models=opened.models if opened else (),
         anomalies=opened.anomalies if opened else (),
         model_mode=model_mode,
+        row_paths=logged_paths,
     )
     options = [str(rejects), str(source_format), opened.version if opened else "-"]
     if model_mode != "live":
@@ -129,13 +137,14 @@ def open_scoring(
         columns = row_columns(
             loaded.catalogue,
             [rule.paths for rule in loaded.active_rules],
-            view.row_paths if view is not None else (),
+            (*(view.row_paths if view is not None else ()), *logged_paths),
         )
         writer = LogWriter(
             logs,
             columns,
             pack_fingerprint=loaded.fingerprint,
             pseudonymize_ip=lambda ip: privacy.pseudonymizer.token("ip", ip),
+            every_event=logged_paths,
         )
     run = ScoringRun(
         intake=intake,
