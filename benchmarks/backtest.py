@@ -106,13 +106,19 @@ def build_log(base: Path, out: Path, copies: int) -> tuple[int, list[Label]]:
     return rows, replicated
 
 
-def _median(run: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, result = [], None
+def _median(run: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
+    """Median wall and CPU (this process, every thread: user + sys) seconds, and the result."""
+    walls, cpus, result = [], [], None
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus), result
+
+
+def _load(averages: tuple[float, float, float]) -> str:
+    return " ".join(f"{x:.2f}" for x in averages)
 
 
 def main() -> None:
@@ -140,29 +146,33 @@ def main() -> None:
             )
             return int(row[0]) if row else 0
 
-        base_s, counted = _median(count, args.repeat)
-        plain_s, plain = _median(lambda: backtest(log, rules), args.repeat)
+        load_before = os.getloadavg()
+        base_s, base_cpu, counted = _median(count, args.repeat)
+        plain_s, plain_cpu, plain = _median(lambda: backtest(log, rules), args.repeat)
         keyed = Pseudonymizer.from_config(demo=True, env={})
 
         def ip(address: str) -> str:
             return keyed.token("ip", address)
 
-        labelled_s, labelled = _median(
+        labelled_s, labelled_cpu, labelled = _median(
             lambda: backtest(log, rules, labels=labels, pseudonymize_ip=ip), args.repeat
         )
         hits = sum(r.hits for r in plain.rows if r.scope_kind == "all")
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores; {len(rules)} rules")
+        print(f"load average before / after: {_load(load_before)} / {_load(os.getloadavg())}")
         print(
-            f"baseline count(*) scan of {counted:,} rows: {base_s:.2f} s (median of {args.repeat})"
+            f"baseline count(*) scan of {counted:,} rows: {base_s:.2f} s, CPU {base_cpu:.2f} s "
+            f"(medians of {args.repeat})"
         )
         print(
-            f"backtest, no labels: {plain_s:.2f} s for {plain.events:,} events "
-            f"({plain.events / plain_s / 1e6:.2f} M events/s; {hits:,} rule hits, "
+            f"backtest, no labels: {plain_s:.2f} s, CPU {plain_cpu:.2f} s "
+            f"for {plain.events:,} events ({plain.events / plain_s / 1e6:.2f} M events/s; "
+            f"{hits:,} rule hits, "
             f"{len(plain.rows):,} result rows)"
         )
         print(
-            f"backtest with {len(labels):,} labels: {labelled_s:.2f} s for {labelled.events:,} "
-            "events"
+            f"backtest with {len(labels):,} labels: {labelled_s:.2f} s, CPU {labelled_cpu:.2f} s "
+            f"for {labelled.events:,} events"
         )
     finally:
         if args.keep is None:

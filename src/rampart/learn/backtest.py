@@ -45,7 +45,8 @@ from rampart.detect.rules.expression import compile_expression
 from rampart.detect.rules.lists import ListStore
 from rampart.detect.rules.pack_model import LoadedPack
 from rampart.detect.rules.parse import Node
-from rampart.learn.backtest_sql import COUNT_COLUMNS, BacktestQuery, backtest_query
+from rampart.detect.rules.prefilter import event_types
+from rampart.learn.backtest_sql import COUNT_COLUMNS, EVENT_TYPE, BacktestQuery, backtest_query
 from rampart.learn.entities import ACCOUNT, area_bits
 from rampart.learn.inputs import Undecodable, decode_labels, read_lines
 from rampart.learn.labelbook import LabelBook
@@ -102,6 +103,10 @@ class PlannedRule:
 
     def sql(self, dialect: Dialect = DUCKDB) -> str:
         return compile_sql(self.tree, lists=self.lists, dialect=dialect, rule=self.name)
+
+    def event_types(self) -> frozenset[str] | None:
+        """The event types the rule can be True on (None: any); see ``prefilter``."""
+        return event_types(self.tree)
 
 
 def pack_rules(pack: LoadedPack) -> list[PlannedRule]:
@@ -244,7 +249,9 @@ class BacktestPlan:
     until: str | None = None
 
     def query(self, dialect: Dialect = DUCKDB) -> BacktestQuery:
-        return backtest_query([rule.sql(dialect) for rule in self.rules], dialect)
+        # Each rule is evaluated only on the event types it can hit (when the log has types).
+        types = [rule.event_types() for rule in self.rules] if EVENT_TYPE in self.columns else None
+        return backtest_query([rule.sql(dialect) for rule in self.rules], dialect, types)
 
     def area_rows(self) -> list[tuple[int, str]]:
         return [(i, area) for i, rule in enumerate(self.rules) for area in rule.areas]

@@ -43,6 +43,8 @@ COUNT_COLUMNS: Final = (
 )
 """The counts of a result row, after ``rule``, ``scope_kind`` and ``scope``."""
 
+EVENT_TYPE: Final = "event.type"
+
 # The entities an event flags by itself (SCORING.md, rule (b)): its account, device and ip.
 _OWN_ENTITIES: Final = (("account", "user_id"), ("device", "device_id"), ("ip", "ip"))
 
@@ -55,19 +57,29 @@ def _entities(source: str, columns: str) -> str:
     )
 
 
-def _by_scope(source: str, columns: str, area_column: str) -> str:
-    """``source`` rows spread over the scopes they fall in: all, their day, their area.
-
-    ``source`` has ``rule``, ``day`` and ``area_column``; rows come out with ``scope_kind``,
-    ``scope`` and ``area`` (one row per area of the scope) beside ``columns``.
-    """
-    return (
-        f"SELECT rule, 'all' AS scope_kind, 'all' AS scope, {area_column} AS area, {columns} "
-        f"FROM {source}\n"
-        f"  UNION ALL SELECT rule, 'day', day, {area_column}, {columns} FROM {source}\n"
-        f"  UNION ALL SELECT rule, 'area', {area_column}, {area_column}, {columns} "
-        f"FROM {source}"
-    )
+def _hit_counts(scope_kind: str, scope: str) -> str:
+    """The hit counts of one kind of scope, grouping ``hit_areas`` rows (a hit, once per area
+    of its rule) by rule and ``scope``: a row's area is the scope's own (``area``) or one of
+    those the scope spans (``all``, ``day``), the one its label must be in to count."""
+    return f"""SELECT h.rule, {scope_kind} AS scope_kind, {scope} AS scope,
+    COUNT(DISTINCT h.event_id) AS hits,
+    COUNT(DISTINCT h.user_id) AS users,
+    COUNT(DISTINCT h.device_id) AS devices,
+    COUNT(DISTINCT h.ip) AS ips,
+    -- kinds are disjoint: an entity counts once per kind, the three counts add up
+    COUNT(DISTINCT CASE WHEN la.entity_id IS NOT NULL THEN h.user_id END)
+      + COUNT(DISTINCT CASE WHEN ld.entity_id IS NOT NULL THEN h.device_id END)
+      + COUNT(DISTINCT CASE WHEN li.entity_id IS NOT NULL THEN h.ip END) AS true_positives,
+    COUNT(DISTINCT CASE WHEN el.event_id IS NOT NULL THEN h.event_id END) AS hit_labelled_events,
+    COUNT(DISTINCT CASE WHEN h.legit THEN h.user_id END) AS legit_users_touched
+  FROM hit_areas h
+  LEFT JOIN event_labels el ON el.event_id = h.event_id AND el.area = h.rule_area
+  LEFT JOIN entity_labels la
+    ON la.kind = 'account' AND la.entity_id = h.user_id AND la.area = h.rule_area
+  LEFT JOIN entity_labels ld
+    ON ld.kind = 'device' AND ld.entity_id = h.device_id AND ld.area = h.rule_area
+  LEFT JOIN entity_labels li ON li.kind = 'ip' AND li.entity_id = h.ip AND li.area = h.rule_area
+  GROUP BY h.rule{"" if scope.startswith("'") else ", " + scope}"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,19 +92,59 @@ class BacktestQuery:
     final: str
 
 
-def _hit_rules(rules: Sequence[str], dialect: Dialect) -> str:
-    """An array of the indices of the rules that hit the row (empty for most rows)."""
-    items = ", ".join(f"CASE WHEN {sql} THEN {i} END" for i, sql in enumerate(rules))
+def _rule_list(items: Sequence[tuple[int, str]], dialect: Dialect) -> str:
+    """An array of the indices among ``items`` (index, SQL) whose expression is True."""
+    if not items:
+        return "CAST([] AS INTEGER[])" if dialect is DUCKDB else "CAST(array() AS ARRAY<INT>)"
+    cases = ", ".join(f"CASE WHEN {sql} THEN {i} END" for i, sql in items)
     if dialect is DUCKDB:
-        return f"list_filter([{items}], lambda x: x IS NOT NULL)"
-    return f"filter(array({items}), x -> x IS NOT NULL)"
+        return f"list_filter([{cases}], lambda x: x IS NOT NULL)"
+    return f"filter(array({cases}), x -> x IS NOT NULL)"
 
 
-def backtest_query(rules: Sequence[str], dialect: Dialect = DUCKDB) -> BacktestQuery:
-    """The query for rules given as SQL boolean expressions (index = rule number)."""
+def _hit_rules(
+    rules: Sequence[str], dialect: Dialect, types: Sequence[frozenset[str] | None] | None
+) -> str:
+    """An array of the indices of the rules that hit the row (empty for most rows).
+
+    With ``types`` (per rule, the event types it can hit, None when unrestricted: see
+    :mod:`~rampart.detect.rules.prefilter`), a ``CASE`` on the row's ``event.type`` evaluates
+    only the rules that can be True for it -- the others are False there whatever their other
+    operands, so the array is the same, at a fraction of the work (most rows are page views).
+    """
+    indexed = list(enumerate(rules))
+    if types is None or all(t is None for t in types):
+        return _rule_list(indexed, dialect)
+    if len(types) != len(rules):
+        raise ValueError("one set of event types per rule")
+    anywhere = [(i, sql) for i, sql in indexed if types[i] is None]
+    named: set[str] = set().union(*(t for t in types if t is not None))
+    branches = [
+        f"WHEN {dialect.string(name)} THEN "
+        + _rule_list(
+            [
+                (i, sql)
+                for (i, sql), t in zip(indexed, types, strict=True)
+                if t is None or name in t
+            ],
+            dialect,
+        )
+        for name in sorted(named)
+    ]
+    column = dialect.identifier(EVENT_TYPE)
+    return f"CASE {column} {' '.join(branches)} ELSE {_rule_list(anywhere, dialect)} END"
+
+
+def backtest_query(
+    rules: Sequence[str],
+    dialect: Dialect = DUCKDB,
+    types: Sequence[frozenset[str] | None] | None = None,
+) -> BacktestQuery:
+    """The query for rules given as SQL boolean expressions (index = rule number); ``types``:
+    each rule's event types, when known (the ``logs`` relation then has ``event.type``)."""
     if not rules:
         raise ValueError("no rules to backtest")
-    hit_rules = _hit_rules(rules, dialect)
+    hit_rules = _hit_rules(rules, dialect, types)
     explode = "unnest" if dialect is DUCKDB else "explode"
     flags = f"""
 SELECT l.event_id, l.day, l.user_id, l.device_id, l.ip,
@@ -116,29 +168,10 @@ _FINAL: Final = f"""
 WITH hit_areas AS (
   SELECT h.*, r.area AS rule_area FROM hits h JOIN rule_areas r ON r.rule = h.rule
 ),
-scoped AS (
-  {_by_scope("hit_areas", "event_id, user_id, device_id, ip, legit", "rule_area")}
-),
 hit_counts AS (
-  SELECT s.rule, s.scope_kind, s.scope,
-    COUNT(DISTINCT s.event_id) AS hits,
-    COUNT(DISTINCT s.user_id) AS users,
-    COUNT(DISTINCT s.device_id) AS devices,
-    COUNT(DISTINCT s.ip) AS ips,
-    -- kinds are disjoint: an entity counts once per kind, the three counts add up
-    COUNT(DISTINCT CASE WHEN la.entity_id IS NOT NULL THEN s.user_id END)
-      + COUNT(DISTINCT CASE WHEN ld.entity_id IS NOT NULL THEN s.device_id END)
-      + COUNT(DISTINCT CASE WHEN li.entity_id IS NOT NULL THEN s.ip END) AS true_positives,
-    COUNT(DISTINCT CASE WHEN el.event_id IS NOT NULL THEN s.event_id END) AS hit_labelled_events,
-    COUNT(DISTINCT CASE WHEN s.legit THEN s.user_id END) AS legit_users_touched
-  FROM scoped s
-  LEFT JOIN event_labels el ON el.event_id = s.event_id AND el.area = s.area
-  LEFT JOIN entity_labels la
-    ON la.kind = 'account' AND la.entity_id = s.user_id AND la.area = s.area
-  LEFT JOIN entity_labels ld
-    ON ld.kind = 'device' AND ld.entity_id = s.device_id AND ld.area = s.area
-  LEFT JOIN entity_labels li ON li.kind = 'ip' AND li.entity_id = s.ip AND li.area = s.area
-  GROUP BY s.rule, s.scope_kind, s.scope
+  {_hit_counts("'all'", "'all'")}
+  UNION ALL {_hit_counts("'area'", "h.rule_area")}
+  UNION ALL {_hit_counts("'day'", "h.day")}
 ),
 days AS (SELECT DISTINCT day FROM flags),
 scopes AS (
