@@ -21,29 +21,20 @@ from rampart.learn.evaluate import evaluate_files
 from rampart.learn.training import train_models
 from rampart.learn.trainset import build_training_set
 from rampart.packs import DEFAULT_PACK
-from rampart.service.assemble import open_scoring
+from rampart.service.assemble import score_files
 from rampart.simulate import world_config, write_world
 
 
 def score_world(world: Path, model: Path | None = None) -> None:
-    opened = open_scoring(
-        events=world / "events.jsonl",
+    score_files(
+        world / "events.jsonl",
         decisions=world / "decisions.jsonl",
         verdicts=world / "verdicts.jsonl",
         labels=world / "labels.jsonl",
-        pack=DEFAULT_PACK,
-        rejects=None,
-        source_format=None,
-        mapping=None,
-        checkpoint=None,
         checkpoint_every=100_000,
-        demo=True,
-        config=None,
         warn=print,
         models=model,
     )
-    with opened.run as run:
-        run.run(opened.source, str(world / "events.jsonl"), None)
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ arm acts and the other is recorded in ``shadow``; models in shadow never act."""
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -23,8 +23,7 @@ from rampart.features.online import OnlineFeatures
 from rampart.ingest.privacy import Accepted, EventPrivacy
 from rampart.learn.experiment_report import experiment_report_files
 from rampart.packs import DEFAULT_PACK
-from rampart.service.assemble import open_scoring
-from rampart.simulate import world_config, write_world
+from rampart.service.assemble import open_files, score_files
 
 ids = st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=60, unique=True)
 
@@ -212,10 +211,8 @@ def test_a_model_in_shadow_never_changes_the_acting_decision(picked: list[int]) 
 
 
 @pytest.fixture(scope="module")
-def tiny_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("experiment-world")
-    write_world(world_config(preset="tiny", difficulty="hard", seed=13), out)
-    return out
+def tiny_world(tiny_world_of: Callable[[int], Path]) -> Path:
+    return tiny_world_of(13)
 
 
 def _blocking_pack(folder: Path) -> Path:
@@ -239,24 +236,14 @@ rules:
 
 def _score(world: Path, out: Path, pack: Path, **experiment: object) -> Path:
     decisions = out / "decisions.jsonl"
-    opened = open_scoring(
-        events=world / "events.jsonl",
+    score_files(
+        world / "events.jsonl",
         decisions=decisions,
         verdicts=out / "verdicts.jsonl",
         labels=world / "labels.jsonl",
         pack=pack,
-        rejects=None,
-        source_format=None,
-        mapping=None,
-        checkpoint=None,
-        checkpoint_every=50_000,
-        demo=True,
-        config=None,
-        warn=lambda message: None,
         **experiment,  # type: ignore[arg-type]
     )
-    with opened.run as run:
-        run.run(opened.source, "events", None)
     return decisions
 
 
@@ -315,20 +302,11 @@ def test_a_challenger_that_blocks_more_is_measured_with_a_higher_catch_rate(
 
 def test_an_experiment_run_is_not_checkpointed(tiny_world: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="checkpoint"):
-        open_scoring(
-            events=tiny_world / "events.jsonl",
+        open_files(
+            tiny_world / "events.jsonl",
             decisions=tmp_path / "d.jsonl",
             verdicts=tmp_path / "v.jsonl",
-            labels=None,
-            pack=DEFAULT_PACK,
-            rejects=None,
-            source_format=None,
-            mapping=None,
             checkpoint=tmp_path / "checkpoint",
-            checkpoint_every=50_000,
-            demo=True,
-            config=None,
-            warn=lambda message: None,
             experiment=Experiment(name="m2"),
             challenger_pack=DEFAULT_PACK,
         )

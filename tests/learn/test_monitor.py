@@ -24,8 +24,7 @@ from rampart.learn.monitor import Alert, Bands, Monitoring, monitor, reference_w
 from rampart.learn.monitor_rates import rate_bands
 from rampart.learn.monitor_store import read_alerts
 from rampart.logs import read_logs
-from rampart.packs import DEFAULT_PACK
-from rampart.service.assemble import open_scoring
+from rampart.service.assemble import score_files
 from rampart.simulate import world_config, write_world
 
 SEEDS = (3, 11)
@@ -45,24 +44,13 @@ class LoggedWorld:
 
 
 def _score(world: Path, out: Path) -> Path:
-    opened = open_scoring(
-        events=world / "events.jsonl",
+    score_files(
+        world / "events.jsonl",
         decisions=out / "decisions.jsonl",
         verdicts=out / "verdicts.jsonl",
         labels=world / "labels.jsonl",
-        pack=DEFAULT_PACK,
-        rejects=None,
-        source_format=None,
-        mapping=None,
-        checkpoint=None,
-        checkpoint_every=50_000,
-        demo=True,
-        config=None,
-        warn=lambda message: None,
         logs=out / "logs",
     )
-    with opened.run as run:
-        run.run(opened.source, "events", None)
     return out / "logs"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,7 @@ from rampart.logs.layout import next_part_number, part_path
 from rampart.logs.reader import read_logs
 from rampart.logs.schema import read_schema
 from rampart.packs import DEFAULT_PACK
-from rampart.service.assemble import open_scoring
-from rampart.simulate import world_config, write_world
+from rampart.service.assemble import score_files
 
 runner = CliRunner()
 # The tiny world is one day (2026-03-02); its labels keep arriving for three weeks.
@@ -34,24 +34,14 @@ DELAY = timedelta(hours=4)
 
 
 def _score(events: Path, labels: Path, out: Path) -> Path:
-    opened = open_scoring(
-        events=events,
+    score_files(
+        events,
         decisions=out / "decisions.jsonl",
         verdicts=out / "verdicts.jsonl",
         labels=labels,
-        pack=DEFAULT_PACK,
-        rejects=None,
-        source_format=None,
-        mapping=None,
-        checkpoint=None,
         checkpoint_every=1000,
-        demo=True,
-        config=None,
-        warn=lambda message: None,
         logs=out / "logs",
     )
-    with opened.run as run:
-        run.run(opened.source, "events", None)
     return out / "logs"
 
 
@@ -66,10 +56,8 @@ def _keep(source: Path, target: Path, until: datetime) -> Path:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("trainset-logs-world")
-    write_world(world_config(preset="tiny", difficulty="hard", seed=3), out)
-    return out
+def world(tiny_world_of: Callable[[int], Path]) -> Path:
+    return tiny_world_of(3)
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,9 +11,7 @@ import pytest
 
 from rampart.engine import Scored
 from rampart.ingest.privacy import Accepted
-from rampart.packs import DEFAULT_PACK
-from rampart.service.assemble import open_scoring
-from rampart.simulate import world_config, write_world
+from rampart.service.assemble import open_files
 
 
 @dataclass
@@ -29,20 +27,13 @@ def score_world(
     world: Path, out: Path, *, checkpoint: Path | None = None, every: int = 1000
 ) -> dict[str, Mapping[str, Any]]:
     """Score ``world`` into ``out`` (decisions, verdicts, logs); the rows by event id."""
-    opened = open_scoring(
-        events=world / "events.jsonl",
+    opened = open_files(
+        world / "events.jsonl",
         decisions=out / "decisions.jsonl",
         verdicts=out / "verdicts.jsonl",
         labels=world / "labels.jsonl",
-        pack=DEFAULT_PACK,
-        rejects=None,
-        source_format=None,
-        mapping=None,
         checkpoint=checkpoint,
         checkpoint_every=every,
-        demo=True,
-        config=None,
-        warn=lambda message: None,
         logs=out / "logs",
     )
     rows: dict[str, Mapping[str, Any]] = {}
@@ -62,10 +53,8 @@ def score_world(
 
 
 @pytest.fixture(scope="session")
-def tiny_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("logs-world")
-    write_world(world_config(preset="tiny", difficulty="hard", seed=3), out)
-    return out
+def tiny_world(tiny_world_of: Callable[[int], Path]) -> Path:
+    return tiny_world_of(3)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import polars as pl
@@ -11,9 +11,7 @@ import pytest
 from rampart.ingest.sources.base import SourceItem
 from rampart.logs.layout import parts
 from rampart.logs.reader import read_logs
-from rampart.packs import DEFAULT_PACK
-from rampart.service.assemble import OpenedScoring, open_scoring
-from rampart.simulate import world_config, write_world
+from rampart.service.assemble import OpenedScoring, open_files
 
 
 class StoppedError(Exception):
@@ -21,27 +19,18 @@ class StoppedError(Exception):
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("logs-resume-world")
-    write_world(world_config(preset="tiny", difficulty="hard", seed=11), out)
-    return out
+def world(tiny_world_of: Callable[[int], Path]) -> Path:
+    return tiny_world_of(11)
 
 
 def _open(world: Path, out: Path, checkpoint: Path | None) -> OpenedScoring:
-    return open_scoring(
-        events=world / "events.jsonl",
+    return open_files(
+        world / "events.jsonl",
         decisions=out / "decisions.jsonl",
         verdicts=out / "verdicts.jsonl",
         labels=world / "labels.jsonl",
-        pack=DEFAULT_PACK,
-        rejects=None,
-        source_format=None,
-        mapping=None,
         checkpoint=checkpoint,
         checkpoint_every=1000,
-        demo=True,
-        config=None,
-        warn=lambda message: None,
         logs=out / "logs",
     )
 
@@ -95,37 +84,21 @@ def test_resumed_log_equals_the_uninterrupted_one(
 
 def test_a_checkpoint_without_a_log_cannot_resume_a_logged_run(world: Path, tmp_path: Path) -> None:
     checkpoint = tmp_path / "checkpoint"
-    opened = open_scoring(
-        events=world / "events.jsonl",
+    opened = open_files(
+        world / "events.jsonl",
         decisions=tmp_path / "d.jsonl",
         verdicts=tmp_path / "v.jsonl",
-        labels=None,
-        pack=DEFAULT_PACK,
-        rejects=None,
-        source_format=None,
-        mapping=None,
         checkpoint=checkpoint,
         checkpoint_every=1000,
-        demo=True,
-        config=None,
-        warn=lambda message: None,
     )
     with pytest.raises(StoppedError), opened.run as run:
         run.run(_stopping(iter(opened.source), 1500), "events", None)
     with pytest.raises(ValueError, match="another run"):
-        open_scoring(
-            events=world / "events.jsonl",
+        open_files(
+            world / "events.jsonl",
             decisions=tmp_path / "d.jsonl",
             verdicts=tmp_path / "v.jsonl",
-            labels=None,
-            pack=DEFAULT_PACK,
-            rejects=None,
-            source_format=None,
-            mapping=None,
             checkpoint=checkpoint,
             checkpoint_every=1000,
-            demo=True,
-            config=None,
-            warn=lambda message: None,
             logs=tmp_path / "logs",
         )

@@ -6,7 +6,7 @@ import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple, cast
+from typing import NamedTuple, TypedDict, Unpack, cast
 
 from rampart.decide.experiment import Experiment, ExperimentEngine
 from rampart.decide.policy import SignalMode
@@ -26,8 +26,15 @@ from rampart.ingest.sources.base import Source
 from rampart.ingest.sources.formats import open_source
 from rampart.logs.schema import row_columns
 from rampart.logs.writer import LogWriter
+from rampart.packs import DEFAULT_PACK
 from rampart.service.checkpoint import CheckpointStore
-from rampart.service.scoring import ScoringRun, load_labels, rejects_for_resume
+from rampart.service.scoring import (
+    DEFAULT_CHECKPOINT_EVERY,
+    RunStats,
+    ScoringRun,
+    load_labels,
+    rejects_for_resume,
+)
 
 
 class OpenedScoring(NamedTuple):
@@ -166,6 +173,66 @@ def open_scoring(
         logs=writer,
     )
     return OpenedScoring(run, source, rejects)
+
+
+class FileOptions(TypedDict, total=False):
+    """What :func:`open_files` and :func:`score_files` take besides the files they write."""
+
+    labels: Path | None
+    logs: Path | None
+    models: Path | None
+    pack: Path
+    demo: bool
+    checkpoint: Path | None
+    checkpoint_every: int
+    warn: Callable[[str], None]
+    experiment: Experiment | None
+    challenger_pack: Path | None
+
+
+def _quiet(message: str) -> None:
+    """Warnings nobody reads."""
+
+
+def open_files(
+    events: Path, *, decisions: Path, verdicts: Path, **options: Unpack[FileOptions]
+) -> OpenedScoring:
+    """:func:`open_scoring` with no rejects file, no mapping and no config file.
+
+    Left out, the options are those of ``rampart score --demo`` with the default pack, no
+    labels, no log, no models and no checkpoint; warnings are dropped.
+    """
+    return open_scoring(
+        events=events,
+        decisions=decisions,
+        verdicts=verdicts,
+        labels=options.get("labels"),
+        pack=options.get("pack", DEFAULT_PACK),
+        rejects=None,
+        source_format=None,
+        mapping=None,
+        checkpoint=options.get("checkpoint"),
+        checkpoint_every=options.get("checkpoint_every", DEFAULT_CHECKPOINT_EVERY),
+        demo=options.get("demo", True),
+        config=None,
+        warn=options.get("warn", _quiet),
+        models=options.get("models"),
+        logs=options.get("logs"),
+        experiment=options.get("experiment"),
+        challenger_pack=options.get("challenger_pack"),
+    )
+
+
+def score_files(
+    events: Path, *, decisions: Path, verdicts: Path, **options: Unpack[FileOptions]
+) -> RunStats:
+    """Score ``events`` to the end as ``rampart score`` does (without its progress bar).
+
+    The options are those of :func:`open_files`.
+    """
+    opened = open_files(events, decisions=decisions, verdicts=verdicts, **options)
+    with opened.run as run:
+        return run.run(opened.source, str(events), None)
 
 
 def _challenger_engine(pack: Path, models: Path | None, privacy: EventPrivacy) -> Engine:
