@@ -36,7 +36,15 @@ from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.learn.payment_stream import StreamConfig, Written, write_protocol
+from tests.learn.payment_stream import (
+    MAPPING,
+    StreamConfig,
+    Written,
+    evaluate_args,
+    score_args,
+    train_args,
+    write_protocol,
+)
 
 from rampart.cli import app
 from rampart.detect.models.registry import load_models
@@ -45,8 +53,6 @@ from rampart.learn.ranking import Ranking, rank_stream
 from rampart.learn.trainset import build_training_set
 from rampart.packs import PAYMENTS_PACK
 
-MAPPING = PAYMENTS_PACK / "handbook.mapping.toml"
-CSV = ["--pack", str(PAYMENTS_PACK), "--format", "csv", "--mapping", str(MAPPING)]
 AREA = "malicious_activity"
 runner = CliRunner()
 
@@ -61,43 +67,13 @@ def _run(args: list[str]) -> str:
 
 
 def _evaluate(stream: Written, decisions: Path, verdicts: Path, top_k: int) -> dict[str, Any]:
-    report: dict[str, Any] = json.loads(
-        _run(
-            [
-                "evaluate",
-                "--ranking",
-                "--json",
-                "--events",
-                str(stream.events),
-                "--format",
-                "csv",
-                "--mapping",
-                str(MAPPING),
-                "--labels",
-                str(stream.labels),
-                "--decisions",
-                str(decisions),
-                "--verdicts",
-                str(verdicts),
-                "--since",
-                stream.test_since.isoformat(),
-                "--until",
-                stream.test_until.isoformat(),
-                "--top-k",
-                str(top_k),
-            ]
-        )
-    )
+    report: dict[str, Any] = json.loads(_run(evaluate_args(stream, decisions, verdicts, top_k)))
     return report
 
 
 def _score(stream: Written, out: Path, model: Path | None) -> tuple[Path, Path]:
     decisions, verdicts = out / "decisions.jsonl", out / "verdicts.jsonl"
-    _run(
-        ["score", "--events", str(stream.events), "--labels", str(stream.labels), *CSV]
-        + (["--model", str(model)] if model is not None else [])
-        + ["--decisions", str(decisions), "--verdicts", str(verdicts), "--demo"]
-    )
+    _run(score_args(stream, decisions, verdicts, model))
     return decisions, verdicts
 
 
@@ -173,21 +149,7 @@ def main() -> None:
         print(f"seed {seed}: train until {stream.train_until}, test {stream.test_since} → "
               f"{stream.test_until}", flush=True)  # fmt: skip
         model = out / "model"
-        _run(
-            [
-                "train",
-                "--events",
-                str(stream.events),
-                "--labels",
-                str(stream.labels),
-                "--until",
-                stream.train_until.isoformat(),
-                *CSV,
-                "--out",
-                str(model),
-                "--overwrite",
-            ]
-        )
+        _run([*train_args(stream, model), "--overwrite"])
         rules = _evaluate(stream, *_score(stream, _fresh(out / "rules"), None), args.top_k)
         decisions, verdicts = _score(stream, _fresh(out / "rules+model"), model)
         both = _evaluate(stream, decisions, verdicts, args.top_k)

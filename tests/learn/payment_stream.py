@@ -36,6 +36,8 @@ from typing import Final
 
 import numpy as np
 
+from rampart.packs import PAYMENTS_PACK
+
 START: Final = datetime(2018, 4, 1, tzinfo=UTC)
 COLUMNS: Final = (
     "TRANSACTION_ID",
@@ -218,3 +220,60 @@ def write_protocol(config: StreamConfig, out: Path, *, test_days: int = 7) -> Wr
     write_csv(stream.rows, events)
     write_labels(stream, labels)
     return Written(events, labels, train_until, test_since, stream.day_start(config.days))
+
+
+# The protocol's commands, as ``rampart`` arguments: the payments pack, the handbook mapping.
+MAPPING: Final = PAYMENTS_PACK / "handbook.mapping.toml"
+CSV: Final = ["--pack", str(PAYMENTS_PACK), "--format", "csv", "--mapping", str(MAPPING)]
+
+
+def train_args(stream: Written, model: Path) -> list[str]:
+    """``rampart train`` on the labels known at the cut-off, into ``model``."""
+    return [
+        "train",
+        "--events",
+        str(stream.events),
+        "--labels",
+        str(stream.labels),
+        "--until",
+        stream.train_until.isoformat(),
+        *CSV,
+        "--out",
+        str(model),
+    ]
+
+
+def score_args(stream: Written, decisions: Path, verdicts: Path, model: Path | None) -> list[str]:
+    """``rampart score`` over the whole stream (rules alone without a ``model``)."""
+    return (
+        ["score", "--events", str(stream.events), "--labels", str(stream.labels), *CSV]
+        + (["--model", str(model)] if model is not None else [])
+        + ["--decisions", str(decisions), "--verdicts", str(verdicts), "--demo"]
+    )
+
+
+def evaluate_args(stream: Written, decisions: Path, verdicts: Path, top_k: int) -> list[str]:
+    """``rampart evaluate --ranking --json`` on the test window."""
+    return [
+        "evaluate",
+        "--ranking",
+        "--json",
+        "--events",
+        str(stream.events),
+        "--format",
+        "csv",
+        "--mapping",
+        str(MAPPING),
+        "--labels",
+        str(stream.labels),
+        "--decisions",
+        str(decisions),
+        "--verdicts",
+        str(verdicts),
+        "--since",
+        stream.test_since.isoformat(),
+        "--until",
+        stream.test_until.isoformat(),
+        "--top-k",
+        str(top_k),
+    ]

@@ -16,15 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.learn.payment_stream import StreamConfig, Written, write_protocol
+from tests.learn.payment_stream import (
+    StreamConfig,
+    Written,
+    evaluate_args,
+    score_args,
+    train_args,
+    write_protocol,
+)
 from typer.testing import CliRunner
 
 from rampart.cli import app
-from rampart.packs import PAYMENTS_PACK
 
 runner = CliRunner()
-MAPPING = PAYMENTS_PACK / "handbook.mapping.toml"
-CSV = ["--pack", str(PAYMENTS_PACK), "--format", "csv", "--mapping", str(MAPPING)]
 TOP_K = 10
 
 
@@ -36,67 +40,12 @@ def _invoke(args: list[str]) -> str:
 
 def _protocol(stream: Written, out: Path) -> dict[str, Any]:
     model = out / "model"
-    _invoke(
-        [
-            "train",
-            "--events",
-            str(stream.events),
-            "--labels",
-            str(stream.labels),
-            "--until",
-            stream.train_until.isoformat(),
-            *CSV,
-            "--out",
-            str(model),
-        ]
-    )
+    _invoke(train_args(stream, model))
     decisions, verdicts = out / "decisions.jsonl", out / "verdicts.jsonl"
-    _invoke(
-        [
-            "score",
-            "--events",
-            str(stream.events),
-            "--labels",
-            str(stream.labels),
-            "--model",
-            str(model),
-            *CSV,
-            "--decisions",
-            str(decisions),
-            "--verdicts",
-            str(verdicts),
-            "--demo",
-        ]
-    )
+    _invoke(score_args(stream, decisions, verdicts, model))
     manifest = json.loads((model / "manifest.json").read_text())
     assert manifest["created_from"]["until"] == stream.train_until.isoformat()
-    report: dict[str, Any] = json.loads(
-        _invoke(
-            [
-                "evaluate",
-                "--ranking",
-                "--json",
-                "--events",
-                str(stream.events),
-                "--format",
-                "csv",
-                "--mapping",
-                str(MAPPING),
-                "--labels",
-                str(stream.labels),
-                "--decisions",
-                str(decisions),
-                "--verdicts",
-                str(verdicts),
-                "--since",
-                stream.test_since.isoformat(),
-                "--until",
-                stream.test_until.isoformat(),
-                "--top-k",
-                str(TOP_K),
-            ]
-        )
-    )
+    report: dict[str, Any] = json.loads(_invoke(evaluate_args(stream, decisions, verdicts, TOP_K)))
     return report
 
 
