@@ -8,7 +8,6 @@ reprocess it configures ``keep_raw_pii=True`` knowingly.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -17,6 +16,7 @@ from typing import BinaryIO, Literal
 import msgspec
 
 from rampart.contract.validate import ContractError
+from rampart.durable import sync_file
 
 RejectKind = Literal["invalid", "late"]
 
@@ -77,9 +77,7 @@ class RejectSink:
         """Flush and fsync; the length of the file now on disk (0 without a file)."""
         if self._handle is None:
             return 0
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-        return self._handle.tell()
+        return sync_file(self._handle)
 
     def close(self) -> None:
         if self._handle is not None:

@@ -41,6 +41,7 @@ from typing import Final
 
 import msgspec
 
+from rampart.durable import sync_file
 from rampart.learn.monitor import Alert
 
 ALERTS_FILE: Final = "alerts.jsonl"
@@ -85,8 +86,7 @@ def append_alerts(logs: Path, alerts: Iterable[Alert]) -> list[Alert]:
         if handle.tell() > 0 and not _ends_with_newline(path):
             handle.write(b"\n")  # close a torn line so it stays one bad line
         handle.write(b"".join(_ENCODER.encode(alert) + b"\n" for alert in new))
-        handle.flush()
-        os.fsync(handle.fileno())
+        sync_file(handle)
     return new
 
 

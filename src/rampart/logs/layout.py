@@ -23,6 +23,8 @@ from datetime import date
 from pathlib import Path
 from typing import BinaryIO, Final
 
+from rampart.durable import fsync_folder, sync_file
+
 TABLES: Final = ("decisions", "verdicts")
 _PART: Final = re.compile(r"part-(\d+)\.parquet")
 _DAY: Final = re.compile(r"day=(\d{4}-\d{2}-\d{2})")
@@ -93,19 +95,9 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
     try:
         with temporary.open("wb") as handle:
             write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
+            sync_file(handle)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
     os.replace(temporary, path)
     fsync_folder(path.parent)
-
-
-def fsync_folder(folder: Path) -> None:
-    """Make a rename in ``folder`` durable."""
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

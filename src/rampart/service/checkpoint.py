@@ -19,6 +19,7 @@ from typing import Final
 
 import msgspec
 
+from rampart.durable import fsync_folder, sync_file
 from rampart.engine import EngineState
 from rampart.ingest.dedupe import DeduperState
 from rampart.logs.writer import LogState
@@ -69,10 +70,9 @@ class CheckpointStore:
         temporary = self.path.with_suffix(".tmp")
         with temporary.open("wb") as handle:
             handle.write(msgspec.msgpack.encode(checkpoint))
-            handle.flush()
-            os.fsync(handle.fileno())
+            sync_file(handle)
         os.replace(temporary, self.path)
-        _fsync_folder(self.folder)
+        fsync_folder(self.folder)
 
     def ephemeral_secret(self) -> bytes:
         """A random pseudonymisation key kept with this run's state (when none is configured).
@@ -89,16 +89,7 @@ class CheckpointStore:
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(secret)
-            handle.flush()
-            os.fsync(handle.fileno())
+            sync_file(handle)
         os.replace(temporary, path)
-        _fsync_folder(self.folder)
+        fsync_folder(self.folder)
         return secret
-
-
-def _fsync_folder(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

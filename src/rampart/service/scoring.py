@@ -9,7 +9,6 @@ uninterrupted run writes (and a log holding each event once).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import BinaryIO, Final
 import msgspec
 
 from rampart.contract.outputs import Label
+from rampart.durable import sync_file
 from rampart.engine import Engine, FeatureState
 from rampart.ingest.pipeline import Intake
 from rampart.ingest.sources.base import SourceItem
@@ -47,9 +47,7 @@ class OutputFile:
 
     def durable_size(self) -> int:
         """Flush and fsync, then give the length that is now on disk."""
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-        return self._handle.tell()
+        return sync_file(self._handle)
 
     def close(self) -> None:
         self._handle.close()
