@@ -415,7 +415,8 @@ def _window(activity: Activity) -> str | None:
 
 
 @functools.cache
-def _environment() -> Environment:
+def templates() -> Environment:
+    """The HTML reports' templates (``rampart/learn/templates``) with their filters."""
     env = Environment(
         loader=PackageLoader("rampart.learn", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -477,7 +478,7 @@ def write_report(
         "world": _world_context(world) if world is not None else None,
         "input_rows": _input_rows(scorecard.inputs),
     }
-    html = _environment().get_template("report.html.j2").render(context)
+    html = templates().get_template("report.html.j2").render(context)
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / "index.html"
     out.write_text(html, encoding="utf-8")

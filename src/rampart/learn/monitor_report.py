@@ -6,7 +6,6 @@ matplotlib in the report's fixed style, CSS inline, no script, no external resou
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -15,12 +14,12 @@ from typing import Any, Final
 import matplotlib
 import numpy as np
 import polars as pl
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from rampart.learn import charts
+from rampart.learn.html import templates
 from rampart.learn.monitor import ALERT_KINDS, Alert, Bands, Monitoring
 from rampart.learn.report import format_ratio
 
@@ -194,21 +193,6 @@ def _mix_rows(result: Monitoring) -> list[dict[str, Any]]:
     return rows
 
 
-@functools.cache
-def _environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("rampart.learn", "templates"),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["pct"] = format_ratio
-    env.filters["num"] = lambda value: f"{value:,}"
-    env.globals["action_colours"] = charts.ACTION_COLOURS
-    return env
-
-
 def render_monitor(result: Monitoring, bands: Bands, *, title: str = "Rampart monitoring") -> str:
     """The report's HTML text."""
     alerts = result.alerts
@@ -227,7 +211,7 @@ def render_monitor(result: Monitoring, bands: Bands, *, title: str = "Rampart mo
         "rate_chart": Markup(rate_chart(result.days, rates, window)) if rates else None,
         "psi_chart": Markup(psi_chart(result.days, drift, window, bands)) if drift else None,
     }
-    return _environment().get_template("monitor.html.j2").render(context)
+    return templates().get_template("monitor.html.j2").render(context)
 
 
 def write_monitor_report(

@@ -29,6 +29,7 @@ import numpy.typing as npt
 from rampart.contract.outputs import AREAS, Label
 from rampart.detect.models.view import ModelView, default_view_names
 from rampart.detect.rules.pack import load_pack
+from rampart.detect.rules.pack_model import LoadedPack
 from rampart.detect.stages import default_stages
 from rampart.engine import Engine
 from rampart.features.online import OnlineFeatures
@@ -39,7 +40,13 @@ from rampart.ingest.rejects import RejectSink
 from rampart.ingest.sources.formats import open_source
 from rampart.service.scoring import load_labels
 
-__all__ = ["ANOMALY_ENTITIES", "TrainingSet", "build_training_set", "event_targets"]
+__all__ = [
+    "ANOMALY_ENTITIES",
+    "TrainingSet",
+    "build_training_set",
+    "entity_features",
+    "event_targets",
+]
 
 ANOMALY_ENTITIES: Final = ("user", "device", "ip")
 
@@ -63,6 +70,18 @@ class TrainingSet:
 
     def positives(self) -> dict[str, int]:
         return {area: int(y.sum()) for area, y in self.targets.items()}
+
+
+def entity_features(pack: LoadedPack, names: Sequence[str]) -> dict[str, list[str]]:
+    """Per anomaly entity, the inputs among ``names`` that are features keyed by it alone."""
+    return {
+        entity: [
+            f"features.{spec.name}"
+            for spec in pack.features
+            if tuple(spec.keys) == (entity,) and f"features.{spec.name}" in names
+        ]
+        for entity in ANOMALY_ENTITIES
+    }
 
 
 def event_targets(labels: Iterable[Label], until: float | None) -> dict[str, set[str]]:
@@ -170,14 +189,7 @@ def build_training_set(
         targets=targets,
         pack_fingerprint=loaded.fingerprint,
         labels_used=len(known),
-        entity_features={
-            entity: [
-                f"features.{spec.name}"
-                for spec in loaded.features
-                if tuple(spec.keys) == (entity,) and f"features.{spec.name}" in view.names
-            ]
-            for entity in ANOMALY_ENTITIES
-        },
+        entity_features=entity_features(loaded, view.names),
         event_ids=collector.ids,
     )
 

@@ -70,7 +70,7 @@ from rampart.detect.models.view import (
 from rampart.detect.rules.pack import load_pack
 from rampart.detect.rules.pack_model import LoadedPack
 from rampart.engine import MARK_SCORE
-from rampart.learn.trainset import ANOMALY_ENTITIES, TrainingSet, event_targets
+from rampart.learn.trainset import TrainingSet, entity_features, event_targets
 from rampart.logs.layout import parts
 from rampart.logs.schema import LogSchema, read_schema
 from rampart.service.scoring import load_labels
@@ -344,14 +344,7 @@ def build_training_set_from_logs(
         targets=targets,
         pack_fingerprint=loaded.fingerprint,
         labels_used=len(known),
-        entity_features={
-            entity: [
-                f"features.{spec.name}"
-                for spec in loaded.features
-                if tuple(spec.keys) == (entity,) and f"features.{spec.name}" in view.names
-            ]
-            for entity in ANOMALY_ENTITIES
-        },
+        entity_features=entity_features(loaded, view.names),
         event_ids=ids,
         omitted=omitted,
     )
