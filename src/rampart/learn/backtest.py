@@ -47,9 +47,8 @@ from rampart.detect.rules.pack_model import LoadedPack
 from rampart.detect.rules.parse import Node
 from rampart.detect.rules.prefilter import event_types
 from rampart.learn.backtest_sql import COUNT_COLUMNS, EVENT_TYPE, BacktestQuery, backtest_query
-from rampart.learn.entities import ACCOUNT, area_bits
+from rampart.learn.entities import ACCOUNT, KIND_OF
 from rampart.learn.inputs import Undecodable, decode_labels, read_lines
-from rampart.learn.labelbook import LabelBook
 from rampart.logs.layout import day_folders, part_number
 from rampart.logs.reader import Instant, _bounds
 from rampart.logs.schema import read_schema
@@ -71,6 +70,8 @@ __all__ = [
 ]
 
 RULE_FILE: Final = "--rule"
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND: Final = timedelta(microseconds=1)
 RULE_NAME: Final = "rule"
 ENTITY_COLUMNS: Final = ("event_id", "day", "user_id", "device_id", "ip")
 SQL_TYPES: Final[dict[str, str]] = {
@@ -203,26 +204,72 @@ def label_tables(
     >>> tables.entities, tables.events, tables.accounts, tables.ip_labels_skipped
     ([('account', 's7', 'brushing')], [('e9', 'scalper')], ['s7'], 1)
     """
-    book = LabelBook(labels)
-    events: list[tuple[str, str]] = sorted(
-        (event_id, AREAS[area])
-        for event_id, mask in book.abusive_events.items()
-        for area in area_bits(mask)
-    )
-    entities: list[tuple[str, str, str]] = []
+    resolved = _winning_abusive(labels)
+    events = resolved.filter(pl.col("kind") == "event").select("entity_id", "area").sort(pl.all())
+    entities = resolved.filter(pl.col("kind").is_in([ACCOUNT, "device", "ip"]))
+    # Items, instruments: flagged by verdicts only, never by a hit.
+    ips = entities.filter(pl.col("kind") == "ip")
     skipped = 0
-    for index, abusive in enumerate(book.abusive):
-        for kind, entity_id in abusive:
-            if kind == "ip":
-                if pseudonymize_ip is None:
-                    skipped += 1
-                    continue
-                entity_id = pseudonymize_ip(entity_id)
-            elif kind not in (ACCOUNT, "device"):
-                continue  # items, instruments: flagged by verdicts only, never by a hit
-            entities.append((kind, entity_id, AREAS[index]))
+    if pseudonymize_ip is None:
+        skipped = ips.height
+        entities = entities.filter(pl.col("kind") != "ip")
+    elif ips.height:
+        addresses = ips["entity_id"].unique().to_list()
+        tokens = pl.DataFrame(
+            {"entity_id": addresses, "token": [pseudonymize_ip(a) for a in addresses]},
+            schema={"entity_id": pl.String, "token": pl.String},
+        )
+        entities = entities.join(tokens, on="entity_id", how="left").with_columns(
+            entity_id=pl.when(pl.col("kind") == "ip")
+            .then(pl.col("token"))
+            .otherwise(pl.col("entity_id"))
+        )
     # Two addresses written differently can share a pseudonym: keep each entity once.
-    return LabelTables(events, sorted(set(entities)), sorted(book.abusive_accounts), skipped)
+    entities = entities.select("kind", "entity_id", "area").unique().sort(pl.all())
+    accounts = resolved.filter(pl.col("kind") == ACCOUNT)["entity_id"].unique().sort()
+    return LabelTables(events.rows(), entities.rows(), accounts.to_list(), skipped)
+
+
+_UNDATED_US: Final = -(2**63)  # before any dated label (LabelBook ranks undated ones first)
+_KINDS: Final = {"event": "event", **KIND_OF}
+
+
+def _winning_abusive(labels: Iterable[Label]) -> pl.DataFrame:
+    """(kind, entity_id, area) of the winning labels that say abusive, resolved as
+    :class:`~rampart.learn.labelbook.LabelBook` resolves them: per (kind, id, area) the latest
+    ``ts`` wins, undated labels rank first, file order breaks ties; user and seller ids are one
+    account."""
+    listed = labels if isinstance(labels, list) else list(labels)
+    frame = pl.DataFrame(
+        {
+            "kind": [label.entity_type for label in listed],
+            "entity_id": [label.entity_id for label in listed],
+            "area": [label.area for label in listed],
+            "label": [label.label for label in listed],
+            "ts": [
+                None if label.ts is None else (label.ts - _EPOCH) // _MICROSECOND
+                for label in listed
+            ],
+        },
+        schema={
+            "kind": pl.String,
+            "entity_id": pl.String,
+            "area": pl.String,
+            "label": pl.Int8,
+            "ts": pl.Int64,
+        },
+    )
+    return (
+        frame.with_columns(
+            kind=pl.col("kind").replace_strict(_KINDS, return_dtype=pl.String),
+            ts=pl.col("ts").fill_null(_UNDATED_US),
+        )
+        .with_row_index("index")
+        .sort("ts", "index")
+        .unique(subset=["kind", "entity_id", "area"], keep="last", maintain_order=False)
+        .filter(pl.col("label") == 1)
+        .select("kind", "entity_id", "area")
+    )
 
 
 def read_labels(path: Path) -> list[Label]:
@@ -253,15 +300,18 @@ class BacktestPlan:
         types = [rule.event_types() for rule in self.rules] if EVENT_TYPE in self.columns else None
         return backtest_query([rule.sql(dialect) for rule in self.rules], dialect, types)
 
-    def area_rows(self) -> list[tuple[int, str]]:
-        return [(i, area) for i, rule in enumerate(self.rules) for area in rule.areas]
-
-
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+    def area_rows(self) -> list[tuple[int, str, int]]:
+        """The ``rule_areas`` relation: (rule, area, the number of the rule's set of areas)."""
+        sets: dict[frozenset[str], int] = {}
+        return [
+            (i, area, sets.setdefault(frozenset(rule.areas), len(sets)))
+            for i, rule in enumerate(self.rules)
+            for area in rule.areas
+        ]
 
 
 def _micros(moment: datetime | None) -> int | None:
-    return None if moment is None else (moment - _EPOCH) // timedelta(microseconds=1)
+    return None if moment is None else (moment - _EPOCH) // _MICROSECOND
 
 
 def plan_backtest(
@@ -463,7 +513,9 @@ def run_duckdb(
         for name, frame in _label_frames(plan.labels).items():
             connection.register(name, frame.to_arrow())
         areas = pl.DataFrame(
-            plan.area_rows(), schema={"rule": pl.Int64, "area": pl.String}, orient="row"
+            plan.area_rows(),
+            schema={"rule": pl.Int64, "area": pl.String, "area_set": pl.Int64},
+            orient="row",
         )
         connection.register("rule_areas", areas.to_arrow())
         q = DUCKDB.identifier

@@ -60,7 +60,7 @@ def _register_labels(spark: SparkSession, plan: BacktestPlan) -> None:
         "event_labels": (list(tables.events), "event_id STRING, area STRING"),
         "entity_labels": (list(tables.entities), "kind STRING, entity_id STRING, area STRING"),
         "abusive_accounts": ([(a,) for a in tables.accounts], "entity_id STRING"),
-        "rule_areas": (plan.area_rows(), "rule BIGINT, area STRING"),
+        "rule_areas": (plan.area_rows(), "rule BIGINT, area STRING, area_set BIGINT"),
     }
     for name, (rows, schema) in relations.items():
         spark.createDataFrame(rows, schema=schema).createOrReplaceTempView(name)

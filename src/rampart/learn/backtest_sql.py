@@ -5,7 +5,8 @@ The query reads five relations the engine provides (see :mod:`rampart.learn.back
 
 * ``logs``: the logged decisions in the window, with ``event_id``, ``day`` (a ``YYYY-MM-DD``
   string), ``user_id``, ``device_id``, ``ip`` and every column a rule reads;
-* ``rule_areas(rule BIGINT, area STRING)``: each rule's index and its areas;
+* ``rule_areas(rule BIGINT, area STRING, area_set BIGINT)``: each rule's index and its areas,
+  with a number shared by the rules of the same set of areas;
 * ``event_labels(event_id, area)``: events labelled abusive (the winning label, per area);
 * ``entity_labels(kind, entity_id, area)``: accounts, devices and ips labelled abusive;
 * ``abusive_accounts(entity_id)``: accounts labelled abusive in some area.
@@ -80,6 +81,17 @@ def _hit_counts(scope_kind: str, scope: str) -> str:
     ON ld.kind = 'device' AND ld.entity_id = h.device_id AND ld.area = h.rule_area
   LEFT JOIN entity_labels li ON li.kind = 'ip' AND li.entity_id = h.ip AND li.area = h.rule_area
   GROUP BY h.rule{"" if scope.startswith("'") else ", " + scope}"""
+
+
+def _labelled_counts(count: str, source: str) -> str:
+    """``count`` over the labelled rows of ``source`` (``a``: with ``day`` and ``area``) per set of
+    areas and scope: the window and each day span the set's areas, an area scope its own."""
+    return f"""SELECT s.area_set, 'all' AS scope_kind, 'all' AS scope, {count}
+  FROM set_areas s JOIN {source} a ON a.area = s.area GROUP BY s.area_set
+  UNION ALL SELECT s.area_set, 'area', s.area, {count}
+  FROM set_areas s JOIN {source} a ON a.area = s.area GROUP BY s.area_set, s.area
+  UNION ALL SELECT s.area_set, 'day', a.day, {count}
+  FROM set_areas s JOIN {source} a ON a.area = s.area GROUP BY s.area_set, a.day"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,10 +187,12 @@ hit_counts AS (
 ),
 days AS (SELECT DISTINCT day FROM flags),
 scopes AS (
-  SELECT rule, 'all' AS scope_kind, 'all' AS scope, area FROM rule_areas
-  UNION ALL SELECT rule, 'area', area, area FROM rule_areas
-  UNION ALL SELECT r.rule, 'day', d.day, r.area FROM rule_areas r CROSS JOIN days d
+  SELECT rule, area_set, 'all' AS scope_kind, 'all' AS scope FROM rule_areas
+  UNION ALL SELECT rule, area_set, 'area', area FROM rule_areas
+  UNION ALL SELECT r.rule, r.area_set, 'day', d.day FROM rule_areas r CROSS JOIN days d
 ),
+-- The labelled counts depend on a rule only through its areas: counted once per set of areas.
+set_areas AS (SELECT DISTINCT area_set, area FROM rule_areas),
 log_entities AS (
   {_entities("flags", "day")}
 ),
@@ -192,17 +206,10 @@ labelled_in_log AS (
   FROM flags x JOIN event_labels el ON el.event_id = x.event_id
 ),
 labelled_entity_counts AS (
-  SELECT s.rule, s.scope_kind, s.scope,
-    COUNT(DISTINCT a.kind || ':' || a.entity_id) AS labelled_entities
-  FROM scopes s JOIN acting a ON a.area = s.area
-  WHERE s.scope_kind <> 'day' OR a.day = s.scope
-  GROUP BY s.rule, s.scope_kind, s.scope
+  {_labelled_counts("COUNT(DISTINCT a.kind || ':' || a.entity_id) AS labelled_entities", "acting")}
 ),
 labelled_event_counts AS (
-  SELECT s.rule, s.scope_kind, s.scope, COUNT(DISTINCT x.event_id) AS labelled_events
-  FROM scopes s JOIN labelled_in_log x ON x.area = s.area
-  WHERE s.scope_kind <> 'day' OR x.day = s.scope
-  GROUP BY s.rule, s.scope_kind, s.scope
+  {_labelled_counts("COUNT(DISTINCT a.event_id) AS labelled_events", "labelled_in_log")}
 ),
 legit_per_day AS (
   SELECT day, COUNT(DISTINCT CASE WHEN legit THEN user_id END) AS legit_users
@@ -211,7 +218,7 @@ legit_per_day AS (
 legit_all AS (
   SELECT COUNT(DISTINCT CASE WHEN legit THEN user_id END) AS legit_users FROM flags
 ),
-scope_keys AS (SELECT DISTINCT rule, scope_kind, scope FROM scopes)
+scope_keys AS (SELECT DISTINCT rule, area_set, scope_kind, scope FROM scopes)
 SELECT k.rule, k.scope_kind, k.scope,
   COALESCE(h.hits, 0) AS hits,
   COALESCE(h.users, 0) AS users,
@@ -229,9 +236,9 @@ FROM scope_keys k
 LEFT JOIN hit_counts h
   ON h.rule = k.rule AND h.scope_kind = k.scope_kind AND h.scope = k.scope
 LEFT JOIN labelled_entity_counts lec
-  ON lec.rule = k.rule AND lec.scope_kind = k.scope_kind AND lec.scope = k.scope
+  ON lec.area_set = k.area_set AND lec.scope_kind = k.scope_kind AND lec.scope = k.scope
 LEFT JOIN labelled_event_counts lev
-  ON lev.rule = k.rule AND lev.scope_kind = k.scope_kind AND lev.scope = k.scope
+  ON lev.area_set = k.area_set AND lev.scope_kind = k.scope_kind AND lev.scope = k.scope
 LEFT JOIN legit_per_day lpd ON k.scope_kind = 'day' AND lpd.day = k.scope
 CROSS JOIN legit_all la
 ORDER BY k.rule, k.scope_kind, k.scope
