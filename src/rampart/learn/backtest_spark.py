@@ -114,7 +114,7 @@ def run_spark(spark: SparkSession, plan: BacktestPlan) -> tuple[list[tuple[Any, 
             frame.createOrReplaceTempView(name)
             cached.append(frame)
         counts = [tuple(row) for row in spark.sql(query.final).collect()]
-        events = spark.sql("SELECT COUNT(*) FROM flags").collect()[0][0]
+        events = spark.sql("SELECT COUNT(*) FROM logs").collect()[0][0]
     finally:
         for frame in cached:
             frame.unpersist()

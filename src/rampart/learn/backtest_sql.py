@@ -18,7 +18,7 @@ the area itself, or all the rule's areas for ``all`` and ``day``.
 >>> from rampart.detect.rules.compile_sql import DUCKDB
 >>> query = backtest_query(["(x > 1)"], DUCKDB)
 >>> [name for name, _ in query.stages], "CASE WHEN (x > 1) THEN 0 END" in query.stages[0][1]
-(['flags', 'hits'], True)
+(['hits'], True)
 """
 
 from __future__ import annotations
@@ -158,22 +158,18 @@ def backtest_query(
         raise ValueError("no rules to backtest")
     hit_rules = _hit_rules(rules, dialect, types)
     explode = "unnest" if dialect is DUCKDB else "explode"
-    flags = f"""
-SELECT l.event_id, l.day, l.user_id, l.device_id, l.ip,
-  (l.user_id IS NOT NULL AND a.entity_id IS NULL AND e.event_id IS NULL) AS legit,
-  {hit_rules} AS rules
-FROM logs l
-LEFT JOIN abusive_accounts a ON a.entity_id = l.user_id
-LEFT JOIN (SELECT DISTINCT event_id FROM event_labels) e ON e.event_id = l.event_id
-"""
+    # Exploding the rule array keeps only the rows some rule hits (an empty array gives no
+    # row): the ids of the others are never copied; the whole-log counts scan ``logs`` again.
     hits = f"""
-SELECT rule, event_id, day, user_id, device_id, ip, legit
+SELECT h.rule, h.event_id, h.day, h.user_id, h.device_id, h.ip,
+  (h.user_id IS NOT NULL AND a.entity_id IS NULL AND e.event_id IS NULL) AS legit
 FROM (
-  SELECT {explode}(rules) AS rule, event_id, day, user_id, device_id, ip, legit
-  FROM flags WHERE {dialect.list_length}(rules) > 0
-) exploded
+  SELECT {explode}({hit_rules}) AS rule, event_id, day, user_id, device_id, ip FROM logs
+) h
+LEFT JOIN abusive_accounts a ON a.entity_id = h.user_id
+LEFT JOIN (SELECT DISTINCT event_id FROM event_labels) e ON e.event_id = h.event_id
 """
-    return BacktestQuery((("flags", flags), ("hits", hits)), _FINAL)
+    return BacktestQuery((("hits", hits),), _FINAL)
 
 
 _FINAL: Final = f"""
@@ -185,7 +181,7 @@ hit_counts AS (
   UNION ALL {_hit_counts("'area'", "h.rule_area")}
   UNION ALL {_hit_counts("'day'", "h.day")}
 ),
-days AS (SELECT DISTINCT day FROM flags),
+days AS (SELECT DISTINCT day FROM logs),
 scopes AS (
   SELECT rule, area_set, 'all' AS scope_kind, 'all' AS scope FROM rule_areas
   UNION ALL SELECT rule, area_set, 'area', area FROM rule_areas
@@ -194,7 +190,7 @@ scopes AS (
 -- The labelled counts depend on a rule only through its areas: counted once per set of areas.
 set_areas AS (SELECT DISTINCT area_set, area FROM rule_areas),
 log_entities AS (
-  {_entities("flags", "day")}
+  {_entities("logs", "day")}
 ),
 acting AS (
   SELECT DISTINCT x.day, x.kind, x.entity_id, lb.area
@@ -203,7 +199,7 @@ acting AS (
 ),
 labelled_in_log AS (
   SELECT DISTINCT x.day, el.event_id, el.area
-  FROM flags x JOIN event_labels el ON el.event_id = x.event_id
+  FROM logs x JOIN event_labels el ON el.event_id = x.event_id
 ),
 labelled_entity_counts AS (
   {_labelled_counts("COUNT(DISTINCT a.kind || ':' || a.entity_id) AS labelled_entities", "acting")}
@@ -211,13 +207,17 @@ labelled_entity_counts AS (
 labelled_event_counts AS (
   {_labelled_counts("COUNT(DISTINCT a.event_id) AS labelled_events", "labelled_in_log")}
 ),
+legit_events AS (
+  SELECT l.day, l.user_id
+  FROM logs l
+  LEFT JOIN abusive_accounts a ON a.entity_id = l.user_id
+  LEFT JOIN (SELECT DISTINCT event_id FROM event_labels) e ON e.event_id = l.event_id
+  WHERE l.user_id IS NOT NULL AND a.entity_id IS NULL AND e.event_id IS NULL
+),
 legit_per_day AS (
-  SELECT day, COUNT(DISTINCT CASE WHEN legit THEN user_id END) AS legit_users
-  FROM flags GROUP BY day
+  SELECT day, COUNT(DISTINCT user_id) AS legit_users FROM legit_events GROUP BY day
 ),
-legit_all AS (
-  SELECT COUNT(DISTINCT CASE WHEN legit THEN user_id END) AS legit_users FROM flags
-),
+legit_all AS (SELECT COUNT(DISTINCT user_id) AS legit_users FROM legit_events),
 scope_keys AS (SELECT DISTINCT rule, area_set, scope_kind, scope FROM scopes)
 SELECT k.rule, k.scope_kind, k.scope,
   COALESCE(h.hits, 0) AS hits,
