@@ -146,6 +146,34 @@ def test_every_figure_matches_a_plain_reading_of_the_log(
         assert {r.scope for r in per_day} == set(result.days)
 
 
+def test_a_rule_of_several_areas_counts_each_scope_over_its_own_areas(
+    world: Path, labels: list[Label]
+) -> None:
+    catalogue = load_pack(DEFAULT_PACK).catalogue
+    rules = [
+        expression_rule('event.type == "order.created"', catalogue),  # every area
+        expression_rule('event.type == "order.created"', catalogue, areas=["brushing"], name="one"),
+    ]
+    result = run_backtest(world / "logs", rules, labels=labels, pseudonymize_ip=demo_ip())
+    logged = read_logs(world / "logs").collect()
+    hit = logged["event_type"] == "order.created"
+    tables = label_tables(labels, demo_ip())
+    rows = {(r.rule, r.scope_kind, r.scope): r for r in result.rows}
+    for rule in rules:
+        scopes: list[tuple[str, str, set[str]]] = [("all", "all", set(rule.areas))]
+        scopes += [("area", a, {a}) for a in rule.areas]
+        for kind, scope, areas in scopes:
+            expected = _reference(logged, hit, areas, tables)
+            row = rows[(rule.name, kind, scope)]
+            assert {name: getattr(row, name) for name in expected} == expected, (rule.name, scope)
+    assert len(rules[0].areas) > 1
+    assert any(
+        rows[("rule", "all", "all")].labelled_entities != r.labelled_entities
+        for k, r in rows.items()
+        if k[0] == "rule" and k[1] == "area"
+    )
+
+
 def test_ratios_follow_their_counts(result: Backtest) -> None:
     some = [r for r in result.rows if r.flagged_entities and r.labelled_entities]
     assert some

@@ -58,10 +58,23 @@ def _entities(source: str, columns: str) -> str:
     )
 
 
-def _hit_counts(scope_kind: str, scope: str) -> str:
+# The counts of a _hit_counts row, after rule, scope_kind and scope.
+_HIT_COLUMNS: Final = (
+    "hits",
+    "users",
+    "devices",
+    "ips",
+    "true_positives",
+    "hit_labelled_events",
+    "legit_users_touched",
+)
+
+
+def _hit_counts(scope_kind: str, scope: str, only: str = "") -> str:
     """The hit counts of one kind of scope, grouping ``hit_areas`` rows (a hit, once per area
     of its rule) by rule and ``scope``: a row's area is the scope's own (``area``) or one of
-    those the scope spans (``all``, ``day``), the one its label must be in to count."""
+    those the scope spans (``all``, ``day``), the one its label must be in to count; ``only``:
+    a join that keeps some of the rows."""
     return f"""SELECT h.rule, {scope_kind} AS scope_kind, {scope} AS scope,
     COUNT(DISTINCT h.event_id) AS hits,
     COUNT(DISTINCT h.user_id) AS users,
@@ -80,6 +93,7 @@ def _hit_counts(scope_kind: str, scope: str) -> str:
   LEFT JOIN entity_labels ld
     ON ld.kind = 'device' AND ld.entity_id = h.device_id AND ld.area = h.rule_area
   LEFT JOIN entity_labels li ON li.kind = 'ip' AND li.entity_id = h.ip AND li.area = h.rule_area
+  {only}
   GROUP BY h.rule{"" if scope.startswith("'") else ", " + scope}"""
 
 
@@ -176,9 +190,17 @@ _FINAL: Final = f"""
 WITH hit_areas AS (
   SELECT h.*, r.area AS rule_area FROM hits h JOIN rule_areas r ON r.rule = h.rule
 ),
-hit_counts AS (
+-- A rule of one area counts the same in its area as in the whole window: counted once.
+multi_area AS (SELECT rule FROM rule_areas GROUP BY rule HAVING COUNT(*) > 1),
+all_counts AS (
   {_hit_counts("'all'", "'all'")}
-  UNION ALL {_hit_counts("'area'", "h.rule_area")}
+),
+hit_counts AS (
+  SELECT * FROM all_counts
+  UNION ALL SELECT c.rule, 'area', r.area, {", ".join(f"c.{c}" for c in _HIT_COLUMNS)}
+  FROM all_counts c JOIN rule_areas r ON r.rule = c.rule
+  LEFT JOIN multi_area m ON m.rule = c.rule WHERE m.rule IS NULL
+  UNION ALL {_hit_counts("'area'", "h.rule_area", "JOIN multi_area m ON m.rule = h.rule")}
   UNION ALL {_hit_counts("'day'", "h.day")}
 ),
 days AS (SELECT DISTINCT day FROM logs),
