@@ -4,12 +4,19 @@ An area is trained when its training slice holds at least ``min_positives`` labe
 events; the others are reported as skipped. Each model's report records the event types its
 positives come from (``event_types``): the engine scores a model only on those, which keeps
 the event path fast and stops a model from acting on kinds of events it never saw abuse in.
+
+Inputs that never settle are left out (:func:`drifting_inputs`): a feature whose distribution
+moves a lot between every pair of consecutive time blocks of the training window (population
+stability index above :data:`~rampart.learn.psi.ALERT`) will have moved again by the time the
+model scores, out of the range it learnt; a tree then reads it as a clock. Counters that grow
+with the stream's age are the usual case (a linkage ring that keeps absorbing accounts, an age
+counted from the start of the data).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
@@ -17,16 +24,19 @@ import numpy as np
 
 from rampart.detect.models.anomaly import AnomalyModel, train_anomaly
 from rampart.detect.models.registry import save_models
-from rampart.detect.models.train import TrainedModel, train_area_blocked
+from rampart.detect.models.train import TrainedModel, time_blocks, train_area_blocked
+from rampart.learn.psi import ALERT, bin_counts, psi, quantile_edges
 from rampart.learn.trainset import TrainingSet
 
-__all__ = ["TrainingRun", "train_models"]
+__all__ = ["TrainingRun", "drifting_inputs", "train_models"]
 
 MIN_POSITIVES: Final = 30
 # Rows an anomaly model is fitted on (a sample: Isolation Forest needs few).
 ANOMALY_ROWS: Final = 50_000
 # An event type joins a model's scope when it holds at least this share of the positives.
 MIN_TYPE_SHARE: Final = 0.005
+# Time blocks of the drift screen (as many as the blocked cross-validation's folds).
+DRIFT_BLOCKS: Final = 4
 
 
 class TrainingRun(NamedTuple):
@@ -46,6 +56,42 @@ def positive_event_types(types: list[str], y: np.ndarray[Any, Any]) -> list[str]
     return sorted(kind for kind, n in counts.items() if n >= MIN_TYPE_SHARE * total)
 
 
+def drifting_inputs(
+    x: np.ndarray[Any, Any],
+    ts: np.ndarray[Any, Any],
+    names: Sequence[str],
+    *,
+    blocks: int = DRIFT_BLOCKS,
+    alert: float = ALERT,
+) -> dict[str, list[float]]:
+    """Inputs whose PSI between each time block and the next is above ``alert`` in every
+    pair, with those PSIs (bins from the earlier block of each pair).
+
+    >>> ts = np.arange(400.0)
+    >>> x = np.stack([ts, np.sin(ts)], axis=1)   # a clock, and a value that never drifts
+    >>> {name: [round(v, 1) for v in values]
+    ...  for name, values in drifting_inputs(x, ts, ["clock", "steady"]).items()}
+    {'clock': [8.3, 8.3, 8.3]}
+    """
+    block = time_blocks(np.asarray(ts, dtype=np.float64), blocks)
+    found: dict[str, list[float]] = {}
+    for j, name in enumerate(names):
+        column = np.asarray(x[:, j], dtype=np.float64)
+        values = []
+        for b in range(blocks - 1):
+            before, after = column[block == b], column[block == b + 1]
+            if not before.size or not after.size:
+                break
+            edges = quantile_edges(before)
+            values.append(float(psi(bin_counts(before, edges), bin_counts(after, edges))))
+            if values[-1] <= alert:
+                break
+        else:
+            if values:
+                found[name] = values
+    return found
+
+
 def train_models(
     training: TrainingSet,
     out: Path,
@@ -60,6 +106,7 @@ def train_models(
     wanted = list(areas) if areas is not None else sorted(training.targets)
     trained: list[TrainedModel] = []
     skipped: dict[str, str] = {}
+    drifting = drifting_inputs(training.x, training.ts, training.names)
     for area in wanted:
         y = training.targets.get(area)
         if y is None:
@@ -71,12 +118,13 @@ def train_models(
             continue
         try:
             model = train_area_blocked(
-                training.x, y, training.names, training.ts, area=area, seed=seed
+                training.x, y, training.names, training.ts, area=area, seed=seed, ignore=drifting
             )
         except ValueError as error:
             skipped[area] = str(error)
             continue
         model.report["event_types"] = positive_event_types(training.event_types, y)
+        model.report["drift_screen"] = {"alert": ALERT, "blocks": DRIFT_BLOCKS, "psi": drifting}
         trained.append(model)
     if not trained:
         raise ValueError("no area had enough labelled-abusive events to train: " + str(skipped))

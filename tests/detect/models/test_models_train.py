@@ -185,3 +185,24 @@ def test_time_blocks_are_contiguous_and_even() -> None:
     assert np.bincount(block).tolist() == [250, 250, 250, 250]
     for b in range(3):
         assert ts[block == b].max() <= ts[block == b + 1].min()
+
+
+def test_blocked_training_never_splits_on_an_ignored_input() -> None:
+    """An input that only tells the time (a counter growing with the stream) is screened out by
+    ``rampart.learn.training.drifting_inputs`` and left out of the trees; the view keeps it."""
+    from rampart.learn.training import drifting_inputs
+
+    x, y, ts = make_data(seed=5)
+    clock = np.column_stack([x, ts - ts.min()])  # the last column: seconds since the start
+    names = [*NAMES, "clock"]
+    drifting = drifting_inputs(clock, ts, names)
+    assert list(drifting) == ["clock"]
+    assert all(v > 0.25 for v in drifting["clock"])
+    model = train_area_blocked(clock, y, names, ts, area="scalper", params=FAST, ignore=drifting)
+    assert model.report["ignored_inputs"] == ["clock"]
+    assert model.feature_names == tuple(names)
+    assert "clock" not in {f["feature"] for f in model.report["top_features"]}
+    compiled = model.compile()
+    later = clock[:20].copy()
+    later[:, -1] += 1e9  # far outside anything seen: the score does not move
+    assert [compiled.raw(tuple(r)) for r in later] == [compiled.raw(tuple(r)) for r in clock[:20]]

@@ -23,7 +23,7 @@ over-flags); the calibration undoes the shift in the probability scale.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -250,9 +250,13 @@ def train_area_blocked(
     max_negatives: int = 60_000,
     target_precision: float = 0.95,
     calibration: Literal["auto", "isotonic", "platt"] = "auto",
+    ignore: Collection[str] = (),
 ) -> TrainedModel:
     """Trains one area's model on all rows; calibrates and picks its operating point on
     out-of-fold scores from ``folds`` contiguous time blocks.
+
+    ``ignore``: inputs the model must not split on (they stay in its view, all missing while
+    training, so it reads the same vector; the report lists them).
 
     Abuse comes in campaigns: a single latest-fifth hold-out often holds no campaign at all, and
     then nothing can be calibrated. Every block is scored by a model that never saw it; blocks
@@ -267,6 +271,10 @@ def train_area_blocked(
     y_ = np.asarray(y).astype(np.int64)
     ts_ = np.asarray(ts, dtype=np.float64)
     _check_inputs(xs, y_, feature_names, ts_)
+    ignored = [n for n in feature_names if n in set(ignore)]
+    if ignored:  # all missing: LightGBM finds no split on them
+        xs = xs.copy()
+        xs[:, [list(feature_names).index(n) for n in ignored]] = np.nan
     positives = int(y_.sum())
     if positives == 0 or positives == len(y_):
         raise ValueError(f"area {area!r}: needs both classes, has {positives} of {len(y_)}")
@@ -311,5 +319,6 @@ def train_area_blocked(
             "sampled_negatives": sampled_negatives,
             "all": split_summary(y_, ts_),
         },
+        "ignored_inputs": ignored,
     }
     return _trained(area, booster, names, cal, report, oof, prob, y_, op)
