@@ -1,0 +1,377 @@
+"""The HTTP API: thin Litestar handlers over a :class:`~rampart.service.scorer.Scorer`.
+
+| endpoint | role | answer |
+|---|---|---|
+| ``POST /v1/events`` | ingest | one event → its decision (with ``verdicts`` found by it) |
+| ``POST /v1/events:batch`` | ingest | a JSON array of ``MAX_BATCH_EVENTS`` events at most |
+| ``POST /v1/labels`` | ingest | one contract label, applied and logged |
+| ``GET /v1/decisions/{event_id}`` | analyst, investigator | the decision given to an event |
+| ``GET /metrics`` | admin | Prometheus metrics |
+| ``GET /healthz``, ``GET /readyz``, ``/schema`` | none | liveness, readiness, OpenAPI |
+
+``admin`` may call every endpoint. A key goes in ``Authorization: Bearer <key>`` or
+``X-API-Key``; no key or an unknown one is 401, a key without the role 403.
+
+A rejected event is a 422 whose ``error`` names the line, the event id, the field path (``""``
+for the whole body) and the reason; a body over its size limit is a 413, one nested deeper than
+``MAX_DEPTH`` a 422. Errors repeat nothing the caller did not send, and nothing of a request is
+logged but its route, status and time.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterable
+from itertools import accumulate
+from typing import Any, Final
+
+import msgspec
+from litestar import Litestar, Request, Response, get, post
+from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+)
+from litestar.handlers.base import BaseRouteHandler
+from litestar.openapi import OpenAPIConfig
+from litestar.params import FromPath, RawBody
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+
+from rampart.contract.outputs import Decision, Label
+from rampart.contract.validate import ContractError
+from rampart.service.keys import ENDPOINT_ROLES, KeyStore, allowed
+from rampart.service.scorer import (
+    Answer,
+    EventResult,
+    Rejection,
+    Scorer,
+    ScorerUnavailableError,
+)
+
+MAX_EVENT_BYTES: Final = 256 * 1024
+MAX_BATCH_EVENTS: Final = 1_000
+MAX_BATCH_BYTES: Final = 16 * 1024 * 1024
+# Objects and lists inside one another; contract events need 4, a batch one more.
+MAX_DEPTH: Final = 16
+
+_log = logging.getLogger("rampart.http")
+_ESCAPE: Final = re.compile(rb"\\.", re.DOTALL)
+_STRING: Final = re.compile(rb'"[^"]*"?')
+_NOT_BRACKETS: Final = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+class ErrorDetail(msgspec.Struct, kw_only=True):
+    """A precise rejection: which line (item) of the body, which event, which field, and why."""
+
+    line: int
+    event_id: str | None
+    path: str
+    reason: str
+
+
+class ErrorBody(msgspec.Struct, kw_only=True):
+    error: ErrorDetail
+
+
+class BatchItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+    index: int
+    status: int
+    decision: Answer | None = None
+    error: ErrorDetail | None = None
+
+
+class BatchBody(msgspec.Struct, kw_only=True):
+    accepted: int
+    rejected: int
+    results: list[BatchItem]
+
+
+class LabelBody(msgspec.Struct, kw_only=True):
+    label: Label
+
+
+class Readiness(msgspec.Struct, kw_only=True, omit_defaults=True):
+    status: str
+    replayed: int
+    reason: str | None = None
+
+
+class Metrics:
+    """The service's Prometheus metrics, in a registry of its own (one per app)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.requests = Counter(
+            "rampart_http_requests",
+            "HTTP requests by route, method and status.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "rampart_http_request_seconds",
+            "HTTP request latency by route.",
+            ["route"],
+            buckets=(0.001, 0.002, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0),
+            registry=self.registry,
+        )
+        self.decisions = Counter(
+            "rampart_decisions", "Decisions by action.", ["action"], registry=self.registry
+        )
+        self.rejects = Counter(
+            "rampart_rejects", "Rejected events by kind.", ["kind"], registry=self.registry
+        )
+
+    def count(self, results: Iterable[EventResult | Rejection]) -> None:
+        for result in results:
+            if isinstance(result, Rejection):
+                self.rejects.labels(result.kind).inc()
+            elif not result.duplicate:
+                self.decisions.labels(result.answer.action).inc()
+
+    def middleware(self, app: ASGIApp) -> ASGIApp:
+        async def timed(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP:
+                await app(scope, receive, send)
+                return
+            started = time.perf_counter()
+            status = [500]
+
+            async def sending(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    status[0] = message["status"]
+                await send(message)
+
+            try:
+                await app(scope, receive, sending)
+            finally:
+                route = scope.get("path_template") or "unmatched"
+                self.requests.labels(route, scope["method"], str(status[0])).inc()
+                self.latency.labels(route).observe(time.perf_counter() - started)
+
+        return timed
+
+
+def nesting_depth(body: bytes) -> int:
+    """How deep objects and lists nest in a JSON text (strings skipped; fast on large bodies).
+
+    >>> nesting_depth(b'{"a": [1, {"b": "[[[["}]}'), nesting_depth(b'"x"'), nesting_depth(b"]]")
+    (3, 0, 0)
+    """
+    if b"[" not in body and b"{" not in body:
+        return 0
+    # Escapes first, then strings: what is left of brackets is structure.
+    structure = _ESCAPE.sub(b"", body)
+    structure = _STRING.sub(b"", structure).translate(None, _NOT_BRACKETS)
+    steps = (1 if byte in b"[{" else -1 for byte in structure)
+    return max(accumulate(steps, initial=0))
+
+
+def _detail(error: ContractError) -> ErrorDetail:
+    return ErrorDetail(
+        line=error.line, event_id=error.event_id, path=error.path or "", reason=error.reason
+    )
+
+
+def _too_deep(body: bytes) -> ErrorBody | None:
+    if nesting_depth(body) <= MAX_DEPTH:
+        return None
+    reason = f"objects and lists are nested deeper than {MAX_DEPTH} levels"
+    return ErrorBody(error=ErrorDetail(line=1, event_id=None, path="", reason=reason))
+
+
+_STATUS: Final = {"invalid": 422, "late": 422, "duplicate": 409}
+
+
+def _guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Every endpoint names its roles in ``opt``; none named means open."""
+    endpoint = handler.opt.get("endpoint")
+    if endpoint is None:
+        return
+    header = connection.headers.get("authorization", "")
+    key = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    key = key or connection.headers.get("x-api-key", "")
+    if not key:
+        raise NotAuthorizedException("an API key is required (Authorization: Bearer <key>)")
+    keys: KeyStore = connection.app.state.api_keys
+    role = keys.role_of(key)
+    if role is None:
+        raise NotAuthorizedException("the API key is not valid")
+    if not allowed(role, ENDPOINT_ROLES[endpoint]):
+        raise PermissionDeniedException(f"the `{role}` role may not call this endpoint")
+
+
+def _unavailable(exc: ScorerUnavailableError) -> Response[Any]:
+    return Response({"status_code": 503, "detail": str(exc)}, status_code=503)
+
+
+@post(
+    "/v1/events",
+    status_code=200,
+    sync_to_thread=True,
+    opt={"endpoint": "events"},
+    request_max_body_size=MAX_EVENT_BYTES,
+    summary="Score one event",
+)
+def post_event(body: RawBody, request: Request[Any, Any, Any]) -> Response[Any]:
+    deep = _too_deep(body)
+    if deep is not None:
+        return Response(deep, status_code=422)
+    scorer: Scorer = request.app.state.scorer
+    try:
+        result = scorer.score(body)
+    except ScorerUnavailableError as exc:
+        return _unavailable(exc)
+    request.app.state.metrics.count([result])
+    if isinstance(result, Rejection):
+        return Response(ErrorBody(error=_detail(result.error)), status_code=_STATUS[result.kind])
+    headers = {"Rampart-Duplicate": "true"} if result.duplicate else {}
+    return Response(result.answer, headers=headers)
+
+
+@post(
+    "/v1/events:batch",
+    status_code=200,
+    sync_to_thread=True,
+    opt={"endpoint": "events"},
+    request_max_body_size=MAX_BATCH_BYTES,
+    summary=f"Score a JSON array of up to {MAX_BATCH_EVENTS} events",
+)
+def post_batch(body: RawBody, request: Request[Any, Any, Any]) -> Response[Any]:
+    deep = _too_deep(body)
+    if deep is not None:
+        return Response(deep, status_code=422)
+    try:
+        items = msgspec.json.decode(body, type=list[msgspec.Raw])
+    except msgspec.DecodeError as exc:
+        reason = (
+            "must be a JSON array of events"
+            if isinstance(exc, msgspec.ValidationError)
+            else f"the body is not valid JSON ({str(exc).removeprefix('JSON is malformed: ')})"
+        )
+        return Response(
+            ErrorBody(error=ErrorDetail(line=1, event_id=None, path="", reason=reason)),
+            status_code=422,
+        )
+    if len(items) > MAX_BATCH_EVENTS:
+        raise HTTPException(
+            status_code=413,
+            detail=f"a batch holds at most {MAX_BATCH_EVENTS} events, got {len(items)}",
+        )
+    scorer: Scorer = request.app.state.scorer
+    try:
+        results = scorer.score_many([bytes(item) for item in items])
+    except ScorerUnavailableError as exc:
+        return _unavailable(exc)
+    request.app.state.metrics.count(results)
+    shown = []
+    for index, result in enumerate(results):
+        if isinstance(result, Rejection):
+            status = _STATUS[result.kind]
+            shown.append(BatchItem(index=index, status=status, error=_detail(result.error)))
+        else:
+            shown.append(BatchItem(index=index, status=200, decision=result.answer))
+    accepted = sum(1 for item in shown if item.status == 200)
+    return Response(BatchBody(accepted=accepted, rejected=len(shown) - accepted, results=shown))
+
+
+@post(
+    "/v1/labels",
+    status_code=200,
+    sync_to_thread=True,
+    opt={"endpoint": "labels"},
+    request_max_body_size=MAX_EVENT_BYTES,
+    summary="Apply one label",
+)
+def post_label(body: RawBody, request: Request[Any, Any, Any]) -> Response[Any]:
+    deep = _too_deep(body)
+    if deep is not None:
+        return Response(deep, status_code=422)
+    scorer: Scorer = request.app.state.scorer
+    try:
+        result = scorer.label(body)
+    except ScorerUnavailableError as exc:
+        return _unavailable(exc)
+    if isinstance(result, Rejection):
+        return Response(ErrorBody(error=_detail(result.error)), status_code=422)
+    return Response(LabelBody(label=result))
+
+
+@get("/v1/decisions/{event_id:str}", sync_to_thread=False, opt={"endpoint": "decisions"})
+def get_decision(event_id: FromPath[str], request: Request[Any, Any, Any]) -> Decision:
+    scorer: Scorer = request.app.state.scorer
+    decision = scorer.decision(event_id)
+    if decision is None:
+        raise HTTPException(status_code=404, detail="no decision is held for this event_id")
+    return decision
+
+
+@get("/metrics", sync_to_thread=False, opt={"endpoint": "metrics"}, include_in_schema=False)
+def get_metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+    metrics: Metrics = request.app.state.metrics
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@get("/healthz", sync_to_thread=False)
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/readyz", sync_to_thread=False)
+def readyz(request: Request[Any, Any, Any]) -> Response[Readiness]:
+    scorer: Scorer = request.app.state.scorer
+    if scorer.failure is not None:
+        return Response(
+            Readiness(status="failed", replayed=scorer.replayed, reason=scorer.failure),
+            status_code=503,
+        )
+    return Response(Readiness(status="ready", replayed=scorer.replayed))
+
+
+def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # The exception's text may quote the request; its type and where it was raised may not.
+    _log.error("internal error on %s: %s", request.scope.get("path_template"), type(exc).__name__)
+    return Response({"status_code": 500, "detail": "internal server error"}, status_code=500)
+
+
+def create_app(scorer: Scorer, keys: KeyStore, *, metrics: Metrics | None = None) -> Litestar:
+    """The API over an opened scorer; keys are checked on every call to a guarded endpoint."""
+    metrics = metrics or Metrics()
+    app = Litestar(
+        route_handlers=[
+            post_event,
+            post_batch,
+            post_label,
+            get_decision,
+            get_metrics,
+            healthz,
+            readyz,
+        ],
+        guards=[_guard],
+        middleware=[metrics.middleware],
+        exception_handlers={HTTPException: _http_error, Exception: _internal_error},
+        openapi_config=OpenAPIConfig(title="Rampart", version="1"),
+        request_max_body_size=MAX_EVENT_BYTES,
+    )
+    app.state.scorer = scorer
+    app.state.api_keys = keys
+    app.state.metrics = metrics
+    return app
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    return Response(
+        {"status_code": exc.status_code, "detail": exc.detail},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
