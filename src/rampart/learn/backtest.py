@@ -182,12 +182,36 @@ def expression_rule(
 
 @dataclass(frozen=True, slots=True)
 class LabelTables:
-    """The winning abusive labels as the query's relations (ips as the log's pseudonyms)."""
+    """The winning abusive labels as the query's relations (ips as the log's pseudonyms), as
+    frames (``event_labels``, ``entity_labels``, ``abusive_accounts``) and as rows."""
 
-    events: list[tuple[str, str]] = field(default_factory=list)  # (event_id, area)
-    entities: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, id, area)
-    accounts: list[str] = field(default_factory=list)
+    event_labels: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema={"event_id": pl.String, "area": pl.String})
+    )
+    entity_labels: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(
+            schema={"kind": pl.String, "entity_id": pl.String, "area": pl.String}
+        )
+    )
+    abusive_accounts: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema={"entity_id": pl.String})
+    )
     ip_labels_skipped: int = 0
+
+    @property
+    def events(self) -> list[tuple[str, str]]:
+        """(event_id, area), sorted."""
+        return self.event_labels.rows()
+
+    @property
+    def entities(self) -> list[tuple[str, str, str]]:
+        """(kind, entity_id, area), sorted."""
+        return self.entity_labels.rows()
+
+    @property
+    def accounts(self) -> list[str]:
+        """Accounts labelled abusive in some area, sorted."""
+        return self.abusive_accounts["entity_id"].to_list()
 
 
 def label_tables(
@@ -227,7 +251,12 @@ def label_tables(
     # Two addresses written differently can share a pseudonym: keep each entity once.
     entities = entities.select("kind", "entity_id", "area").unique().sort(pl.all())
     accounts = resolved.filter(pl.col("kind") == ACCOUNT)["entity_id"].unique().sort()
-    return LabelTables(events.rows(), entities.rows(), accounts.to_list(), skipped)
+    return LabelTables(
+        events.rename({"entity_id": "event_id"}),
+        entities,
+        accounts.to_frame("entity_id"),
+        skipped,
+    )
 
 
 _UNDATED_US: Final = -(2**63)  # before any dated label (LabelBook ranks undated ones first)
@@ -490,17 +519,9 @@ def _window(plan: BacktestPlan, epoch_us: str) -> str:
 def _label_frames(labels: LabelTables | None) -> dict[str, pl.DataFrame]:
     tables = labels or LabelTables()
     return {
-        "event_labels": pl.DataFrame(
-            tables.events, schema={"event_id": pl.String, "area": pl.String}, orient="row"
-        ),
-        "entity_labels": pl.DataFrame(
-            tables.entities,
-            schema={"kind": pl.String, "entity_id": pl.String, "area": pl.String},
-            orient="row",
-        ),
-        "abusive_accounts": pl.DataFrame(
-            {"entity_id": tables.accounts}, schema={"entity_id": pl.String}
-        ),
+        "event_labels": tables.event_labels,
+        "entity_labels": tables.entity_labels,
+        "abusive_accounts": tables.abusive_accounts,
     }
 
 
