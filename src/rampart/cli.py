@@ -1229,5 +1229,65 @@ def promote(
             console.print(f"{what}: already {change.after}, nothing changed", soft_wrap=True)
 
 
+DataDirOption = Annotated[
+    Path,
+    typer.Option(
+        "--data-dir", help="The server's folder: write-ahead log, API keys (hashed), state."
+    ),
+]
+
+keys_app = typer.Typer(help="API keys for `rampart serve`.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option("--role", help="ingest, analyst, investigator or admin.")],
+    data_dir: DataDirOption = Path("rampart-data"),
+) -> None:
+    """Create an API key with a role; it is printed once and only its hash is kept."""
+    from rampart.service.keys import ROLES, KeyStore
+
+    if role not in ROLES:
+        raise _fail(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
+    key = KeyStore(data_dir).create(role)
+    errors.print(f"A new `{role}` key (shown once; only its hash is kept in {data_dir}):")
+    print(key)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    data_dir: DataDirOption = Path("rampart-data"),
+    pack: Annotated[
+        Path | None, typer.Option("--pack", help="Rule pack folder (default: the built-in pack).")
+    ] = None,
+    demo: Annotated[bool, typer.Option(help="Use the public demo pseudonymisation key.")] = False,
+    config: Annotated[
+        Path | None, typer.Option(help="Config file holding the pseudonymisation secret.")
+    ] = None,
+) -> None:
+    """Serve the HTTP API embedded (no services needed); the write-ahead log is replayed first."""
+    import uvicorn
+
+    from rampart.service.http import create_app
+    from rampart.service.keys import KeyStore
+    from rampart.service.scorer import Scorer
+
+    def warn(message: str) -> None:
+        errors.print(f"[yellow]warning:[/yellow] {message}")
+
+    try:
+        scorer = Scorer.open(
+            data_dir, pack=pack or DEFAULT_PACK, demo=demo, config=config, warn=warn
+        )
+    except (PackError, SecretError, OSError) as exc:
+        raise _fail(str(exc)) from exc
+    errors.print(f"replayed {scorer.replayed} events from {data_dir / 'wal'}")
+    with scorer:
+        uvicorn.run(create_app(scorer, KeyStore(data_dir)), host=host, port=port)
+
+
 if __name__ == "__main__":
     app()

@@ -58,6 +58,8 @@ def test_one_event_is_scored_and_a_resent_id_gets_the_same_decision(tmp_path: Pa
     [
         (b"{not json", None, "not valid JSON"),
         (b"[1, 2]", None, "must be a JSON object"),
+        (b'"\x80"', None, "must be a JSON object"),
+        (_login("bad").replace(b'"u1"', b'"\xff"'), None, "not valid UTF-8"),
         (b'{"event_id":"x","type":"account.login","ts":"2026-03-01T10:00:00Z"}', "user_id", ""),
         (
             b'{"event_id":"x","type":"cart.add","ts":"2026-03-01T10:00:00Z","user_id":"u",'

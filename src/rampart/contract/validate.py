@@ -77,6 +77,14 @@ def parse_line(raw: bytes | str, line_no: int) -> Event | ContractError:
         return ContractError(
             line=line_no, event_id=None, path=None, reason=f"the line is not valid JSON ({detail})"
         )
+    except UnicodeDecodeError:
+        # msgspec checks UTF-8 in the strings it decodes, and raises this rather than its own.
+        return ContractError(
+            line=line_no,
+            event_id=None,
+            path=None,
+            reason="the line is not valid UTF-8 (a string holds other bytes)",
+        )
 
 
 def _explain(message: str, raw: bytes | str, line_no: int) -> ContractError:
@@ -97,7 +105,7 @@ def _explain(message: str, raw: bytes | str, line_no: int) -> ContractError:
 def _loose_document(raw: bytes | str) -> dict[str, Any] | None:
     try:
         document = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         return None
     return document if isinstance(document, dict) else None
 
