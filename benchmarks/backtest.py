@@ -36,7 +36,7 @@ from rampart.logs import read_logs
 from rampart.logs.layout import part_path
 from rampart.logs.schema import SCHEMA_FILE
 from rampart.packs import DEFAULT_PACK
-from rampart.service.assemble import open_scoring
+from rampart.service.assemble import score_files
 from rampart.simulate import world_config, write_world
 
 DAYS = 31
@@ -46,24 +46,14 @@ _IDS = ("event_id", "user_id", "device_id", "ip", "session_id")
 def score_with_logs(out: Path, seed: int = 3) -> Path:
     """A tiny world simulated into ``out`` and scored with a log (the base of the copies)."""
     write_world(world_config(preset="tiny", difficulty="hard", seed=seed), out)
-    opened = open_scoring(
-        events=out / "events.jsonl",
+    score_files(
+        out / "events.jsonl",
         decisions=out / "decisions.jsonl",
         verdicts=out / "verdicts.jsonl",
         labels=out / "labels.jsonl",
-        pack=DEFAULT_PACK,
-        rejects=None,
-        source_format=None,
-        mapping=None,
-        checkpoint=None,
-        checkpoint_every=50_000,
-        demo=True,
-        config=None,
-        warn=lambda message: None,
         logs=out / "logs",
+        checkpoint_every=50_000,
     )
-    with opened.run as run:
-        run.run(opened.source, "events", None)
     return out
 
 

@@ -32,31 +32,21 @@ from rampart.learn.backtest import (
 from rampart.learn.backtest import backtest as run_backtest
 from rampart.logs import read_logs
 from rampart.packs import DEFAULT_PACK
-from rampart.service.assemble import open_scoring
+from rampart.service.assemble import score_files
 from rampart.simulate import world_config, write_world
 
 
 def score_with_logs(out: Path, seed: int = 3) -> Path:
     """Simulate a tiny world into ``out`` and score it with a log; the world's folder."""
     write_world(world_config(preset="tiny", difficulty="hard", seed=seed), out)
-    opened = open_scoring(
-        events=out / "events.jsonl",
+    score_files(
+        out / "events.jsonl",
         decisions=out / "decisions.jsonl",
         verdicts=out / "verdicts.jsonl",
         labels=out / "labels.jsonl",
-        pack=DEFAULT_PACK,
-        rejects=None,
-        source_format=None,
-        mapping=None,
-        checkpoint=None,
-        checkpoint_every=1000,
-        demo=True,
-        config=None,
-        warn=lambda message: None,
         logs=out / "logs",
+        checkpoint_every=1000,
     )
-    with opened.run as run:
-        run.run(opened.source, "events", None)
     return out
 
 
