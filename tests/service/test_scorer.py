@@ -11,7 +11,7 @@ import pytest
 
 from rampart.contract.outputs import Decision
 from rampart.service.scorer import EventResult, Rejection, Scorer
-from rampart.service.wal import SEGMENT
+from rampart.service.wal import SEGMENT, WalKeyError
 
 LOGIN = (
     b'{"event_id":"%s","type":"account.login","ts":"2026-03-01T10:00:%02dZ",'
@@ -122,7 +122,33 @@ def test_a_label_is_logged_and_gets_the_latest_event_time_without_ts(tmp_path: P
         assert not isinstance(taken, Rejection)
         assert taken.ts is not None
         assert taken.ts.isoformat() == "2026-03-01T10:00:07+00:00"
-    assert b"\nL " in (tmp_path / "wal" / SEGMENT).read_bytes()
+    assert b"\nl " in (tmp_path / "wal" / SEGMENT).read_bytes()  # sealed like the events
+
+
+def test_the_log_keeps_no_pii_in_clear_and_needs_its_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replay needs the raw event, so the log seals it with a key derived from the secret."""
+    monkeypatch.setenv("RAMPART_PSEUDONYM_SECRET", "a-secret-of-the-operator-0123456789")
+    signup = (
+        b'{"event_id":"s1","type":"account.created","ts":"2026-03-01T10:00:00Z",'
+        b'"user_id":"u9","ip":"203.0.113.9","props":{"email":"ana.lima@example.com",'
+        b'"phone":"+6591234567","channel":"organic"}}'
+    )
+    with Scorer.open(tmp_path) as scorer:
+        first = scorer.score(signup)
+    written = (tmp_path / "wal" / SEGMENT).read_bytes()
+    for raw in (b"ana.lima@example.com", b"+6591234567", b"203.0.113.9", b"u9"):
+        assert raw not in written
+    with Scorer.open(tmp_path) as scorer:  # replayed with the same secret
+        again = scorer.score(signup)
+    assert isinstance(first, EventResult)
+    assert isinstance(again, EventResult)
+    assert again.duplicate
+    assert again.answer.action == first.answer.action
+    monkeypatch.setenv("RAMPART_PSEUDONYM_SECRET", "another-secret-entirely-0123456789ab")
+    with pytest.raises(WalKeyError, match="another key"):
+        Scorer.open(tmp_path)
 
 
 def _stream(world: Path) -> Iterator[tuple[list[bytes], list[bytes]]]:

@@ -141,7 +141,7 @@ class Scorer:
         return cls(
             build_engine(pack, privacy),
             privacy,
-            WriteAheadLog(data_dir / "wal"),
+            WriteAheadLog(data_dir / "wal", key=privacy.pseudonymizer.derive_key("wal")),
             decision_memory=decision_memory,
         )
 

@@ -1,24 +1,34 @@
 """The write-ahead log of a served scorer: every accepted event and label, durable before answered.
 
-A record is a header line ``<kind> <length> <crc32>`` then its payload and a newline. The
-payload is the bytes exactly as the caller sent them (an event may span lines: the length, not
-the newline, delimits it). A crash can only tear the last record, which was never answered; on
-opening, the log is read up to the first record that is short or fails its checksum and cut
-there, so appends continue after the last whole record.
+A record is a header line ``<tag> <length> <crc32>`` then its payload and a newline. The
+payload is the bytes as the caller sent them (an event may span lines: the length, not the
+newline, delimits it), encrypted with AES-GCM when the log has a key (a served scorer always
+gives one, derived from its pseudonymisation secret): replay needs the raw text and addresses
+for the content detectors and verdicts, and raw PII is never kept on disk in clear. A crash can
+only tear the last record, which was never answered; on opening, the log is read up to the
+first record that is short or fails its checksum and cut there, so appends continue after the
+last whole record.
 
 >>> import tempfile
 >>> folder = Path(tempfile.mkdtemp())
->>> log = WriteAheadLog(folder)
->>> log.append("event", b'{"event_id": "e1",\\n "type": "x"}')
+>>> log = WriteAheadLog(folder, key=bytes(32))
+>>> log.append("event", b'{"event_id": "e1",\\n "email": "ana@example.com"}')
 >>> log.append("label", b'{"label": 1}')
 >>> log.sync()
 >>> log.close()
+>>> b"ana@example.com" in (folder / SEGMENT).read_bytes()
+False
 >>> with (folder / SEGMENT).open("ab") as handle:  # a torn write
-...     _ = handle.write(b"E 99 0")
->>> again = WriteAheadLog(folder)
->>> [(kind, len(payload)) for kind, payload in again.records()]
-[('event', 32), ('label', 12)]
+...     _ = handle.write(b"e 99 0")
+>>> again = WriteAheadLog(folder, key=bytes(32))
+>>> [(kind, payload[-9:]) for kind, payload in again.records()]
+[('event', b'ple.com"}'), ('label', b'abel": 1}')]
 >>> again.close()
+>>> try:
+...     WriteAheadLog(folder, key=bytes([1] * 32))
+... except WalKeyError as error:
+...     print(str(error).split(" (")[0].split(" was ")[1])
+written with another key
 """
 
 from __future__ import annotations
@@ -29,13 +39,27 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Final, Literal
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from rampart.durable import fsync_folder, sync_file
 
 RecordKind = Literal["event", "label"]
 
 SEGMENT: Final = "00000001.wal"
+# Upper case: the payload in clear (a log without a key); lower case: nonce + AES-GCM sealed.
 _TAGS: Final[dict[RecordKind, bytes]] = {"event": b"E", "label": b"L"}
-_KINDS: Final[dict[bytes, RecordKind]] = {tag: kind for kind, tag in _TAGS.items()}
+_SEALED_TAGS: Final[dict[RecordKind, bytes]] = {"event": b"e", "label": b"l"}
+_KINDS: Final[dict[bytes, RecordKind]] = {
+    tag: kind for tags in (_TAGS, _SEALED_TAGS) for kind, tag in tags.items()
+}
+_NONCE_BYTES: Final = 12
+
+
+class WalKeyError(ValueError):
+    """The log's records do not open with this key."""
+
+
 # A header is a tag, a length and a checksum: far below this.
 _MAX_HEADER: Final = 64
 
@@ -43,12 +67,13 @@ _MAX_HEADER: Final = 64
 class WriteAheadLog:
     """Appends records to ``folder`` and reads back every whole one (the file is owner-only).
 
-    The log holds events as the caller sent them, PII included, as the caller's own input
-    files do: a restart must score exactly what was answered.
+    With a ``key`` (32 bytes) every record is sealed (AES-GCM, a random nonce each, the tag as
+    associated data); without one the payloads are kept in clear (tests and tools only).
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, key: bytes | None = None) -> None:
         self.folder = folder
+        self._sealer = AESGCM(key) if key is not None else None
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / SEGMENT
         created = not self.path.exists()
@@ -56,7 +81,12 @@ class WriteAheadLog:
         self._handle: BinaryIO = os.fdopen(descriptor, "r+b")
         if created:
             fsync_folder(folder)
-        self._records, whole = _read(self._handle)
+        records, whole = _read(self._handle)
+        try:
+            self._records = [self._open(tag, payload) for tag, payload in records]
+        except WalKeyError:
+            self._handle.close()
+            raise
         self._handle.truncate(whole)
         self._handle.seek(whole)
         sync_file(self._handle)
@@ -68,8 +98,27 @@ class WriteAheadLog:
 
     def append(self, kind: RecordKind, payload: bytes) -> None:
         """Buffer one record; it is durable after :meth:`sync`."""
-        header = b"%s %d %08x\n" % (_TAGS[kind], len(payload), zlib.crc32(payload))
+        tag = _TAGS[kind]
+        if self._sealer is not None:
+            tag = _SEALED_TAGS[kind]
+            nonce = os.urandom(_NONCE_BYTES)
+            payload = nonce + self._sealer.encrypt(nonce, payload, tag)
+        header = b"%s %d %08x\n" % (tag, len(payload), zlib.crc32(payload))
         self._handle.write(header + payload + b"\n")
+
+    def _open(self, tag: bytes, payload: bytes) -> tuple[RecordKind, bytes]:
+        kind = _KINDS[tag]
+        if tag == _TAGS[kind]:
+            return kind, payload  # written in clear
+        if self._sealer is None:
+            raise WalKeyError(f"the write-ahead log in {self.folder} is encrypted: give its key")
+        try:
+            return kind, self._sealer.decrypt(payload[:_NONCE_BYTES], payload[_NONCE_BYTES:], tag)
+        except InvalidTag:
+            raise WalKeyError(
+                f"the write-ahead log in {self.folder} was written with another key (another "
+                "pseudonymisation secret); use the secret it was written with"
+            ) from None
 
     def sync(self) -> None:
         """Flush and fsync everything appended so far."""
@@ -79,11 +128,11 @@ class WriteAheadLog:
         self._handle.close()
 
 
-def _read(handle: BinaryIO) -> tuple[list[tuple[RecordKind, bytes]], int]:
-    """Every whole record from the start, and the offset just after the last one."""
+def _read(handle: BinaryIO) -> tuple[list[tuple[bytes, bytes]], int]:
+    """Every whole record (tag, payload) from the start, and the offset just after the last."""
     handle.seek(0)
     data = handle.read()
-    records: list[tuple[RecordKind, bytes]] = []
+    records: list[tuple[bytes, bytes]] = []
     offset = 0
     while offset < len(data):
         end = data.find(b"\n", offset, offset + _MAX_HEADER)
@@ -101,6 +150,6 @@ def _read(handle: BinaryIO) -> tuple[list[tuple[RecordKind, bytes]], int]:
             or b"%08x" % zlib.crc32(payload) != parts[2]
         ):
             break
-        records.append((_KINDS[parts[0]], payload))
+        records.append((parts[0], payload))
         offset = stop + 1
     return records, offset
