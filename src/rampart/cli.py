@@ -1289,5 +1289,49 @@ def serve(
         uvicorn.run(create_app(scorer, KeyStore(data_dir)), host=host, port=port)
 
 
+@app.command()
+def consume(
+    nats_url: Annotated[str, typer.Option("--nats", help="NATS server URL.")],
+    subject: Annotated[str, typer.Option("--subject", help="Subject the events arrive on.")],
+    data_dir: DataDirOption = Path("rampart-data"),
+    pack: Annotated[
+        Path | None, typer.Option("--pack", help="Rule pack folder (default: the built-in pack).")
+    ] = None,
+    demo: Annotated[bool, typer.Option(help="Use the public demo pseudonymisation key.")] = False,
+    config: Annotated[
+        Path | None, typer.Option(help="Config file holding the pseudonymisation secret.")
+    ] = None,
+    batch: Annotated[int, typer.Option(help="Messages fetched and scored at once.")] = 64,
+) -> None:
+    """Score events from a NATS JetStream durable consumer; answers go to S.decisions,
+    S.verdicts and S.rejects. At least once, idempotent by event_id; stops on SIGTERM/SIGINT."""
+    import asyncio
+
+    from rampart.service.consume import ConsumeError, ConsumeOptions, run
+    from rampart.service.scorer import Scorer
+
+    def warn(message: str) -> None:
+        errors.print(f"[yellow]warning:[/yellow] {message}")
+
+    try:
+        options = ConsumeOptions(subject=subject, batch=batch, max_ack_pending=max(1024, batch))
+        scorer = Scorer.open(
+            data_dir, pack=pack or DEFAULT_PACK, demo=demo, config=config, warn=warn
+        )
+    except (ConsumeError, PackError, SecretError, OSError) as exc:
+        raise _fail(str(exc)) from exc
+    errors.print(f"replayed {scorer.replayed} events from {data_dir / 'wal'}")
+    errors.print(f"consuming {subject} (stream {options.stream}, consumer {options.durable})")
+    with scorer:
+        try:
+            stats = asyncio.run(run(nats_url, scorer, options))
+        except ConsumeError as exc:
+            raise _fail(str(exc)) from exc
+    errors.print(
+        f"stopped: {stats.messages} messages, {stats.decisions} decisions "
+        f"({stats.duplicates} re-sent), {stats.verdicts} verdicts, {stats.rejects} rejects"
+    )
+
+
 if __name__ == "__main__":
     app()
