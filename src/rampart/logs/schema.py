@@ -132,11 +132,6 @@ class LogSchema(msgspec.Struct, frozen=True, kw_only=True):
         """This schema grown by the new columns, and whether it changed (new columns make a new
         version; a run filling fewer fields on every event narrows ``every_event``)."""
         narrowed = sorted(set(self.every_event) & set(every_event))
-        if narrowed != self.every_event:
-            changed, _ = msgspec.structs.replace(self, every_event=narrowed).merged(
-                row_columns, pack_fingerprint, narrowed
-            )
-            return changed, True
         wanted = _row(row_columns)
         clashes = [
             f"{name} ({self.decisions[name]} logged, {kind} now)"
@@ -151,7 +146,9 @@ class LogSchema(msgspec.Struct, frozen=True, kw_only=True):
             )
         added = [name for name in wanted if name not in self.decisions]
         if not added:
-            return self, False
+            if narrowed == self.every_event:
+                return self, False
+            return msgspec.structs.replace(self, every_event=narrowed), True
         version = self.version + 1
         return (
             msgspec.structs.replace(
@@ -160,6 +157,7 @@ class LogSchema(msgspec.Struct, frozen=True, kw_only=True):
                 pack_fingerprint=pack_fingerprint,
                 decisions={**self.decisions, **{name: wanted[name] for name in added}},
                 history=[*self.history, SchemaVersion(version, pack_fingerprint, added)],
+                every_event=narrowed,
             ),
             True,
         )

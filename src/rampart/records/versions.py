@@ -12,6 +12,7 @@ the live one before it ``off``, audited, in the same transaction.
 from __future__ import annotations
 
 import hashlib
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
@@ -100,7 +101,7 @@ def set_mode(
     return row, demoted
 
 
-class _Versions(Generic[V]):
+class _Versions(ABC, Generic[V]):
     """Shared by the rule and model version repositories: record once, change modes audited."""
 
     table: ClassVar[Table]
@@ -109,8 +110,9 @@ class _Versions(Generic[V]):
         self.engine = engine
         self.clock = clock
 
+    @abstractmethod
     def _convert(self, row: RowMapping) -> V:
-        raise NotImplementedError
+        """The repository's record of a stored row."""
 
     def _record(self, identity: Mapping[str, Any], values: Mapping[str, Any], actor: str) -> V:
         _check_mode(values["mode"])
