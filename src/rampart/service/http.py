@@ -23,9 +23,9 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import accumulate
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import msgspec
 from litestar import Litestar, Request, Response, get, post
@@ -58,6 +58,8 @@ from rampart.service.scorer import (
     Scorer,
     ScorerUnavailableError,
 )
+
+R = TypeVar("R")
 
 MAX_EVENT_BYTES: Final = 256 * 1024
 MAX_BATCH_EVENTS: Final = 1_000
@@ -211,8 +213,13 @@ def _guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHan
         raise PermissionDeniedException(f"the `{role}` role may not call this endpoint")
 
 
-def _unavailable(exc: ScorerUnavailableError) -> Response[Any]:
-    return Response({"status_code": 503, "detail": str(exc)}, status_code=503)
+def _with_scorer(request: Request[Any, Any, Any], call: Callable[[Scorer], R]) -> R | Response[Any]:
+    """``call`` on the app's scorer, or a 503 when its log cannot be written."""
+    scorer: Scorer = request.app.state.scorer
+    try:
+        return call(scorer)
+    except ScorerUnavailableError as exc:
+        return Response({"status_code": 503, "detail": str(exc)}, status_code=503)
 
 
 @post(
@@ -227,11 +234,9 @@ def post_event(body: RawBody, request: Request[Any, Any, Any]) -> Response[Any]:
     deep = _too_deep(body)
     if deep is not None:
         return Response(deep, status_code=422)
-    scorer: Scorer = request.app.state.scorer
-    try:
-        result = scorer.score(body)
-    except ScorerUnavailableError as exc:
-        return _unavailable(exc)
+    result = _with_scorer(request, lambda scorer: scorer.score(body))
+    if isinstance(result, Response):
+        return result
     request.app.state.metrics.count([result])
     if isinstance(result, Rejection):
         return Response(ErrorBody(error=_detail(result.error)), status_code=_STATUS[result.kind])
@@ -268,11 +273,9 @@ def post_batch(body: RawBody, request: Request[Any, Any, Any]) -> Response[Any]:
             status_code=413,
             detail=f"a batch holds at most {MAX_BATCH_EVENTS} events, got {len(items)}",
         )
-    scorer: Scorer = request.app.state.scorer
-    try:
-        results = scorer.score_many([bytes(item) for item in items])
-    except ScorerUnavailableError as exc:
-        return _unavailable(exc)
+    results = _with_scorer(request, lambda scorer: scorer.score_many([bytes(i) for i in items]))
+    if isinstance(results, Response):
+        return results
     request.app.state.metrics.count(results)
     shown = []
     for index, result in enumerate(results):
@@ -297,11 +300,9 @@ def post_label(body: RawBody, request: Request[Any, Any, Any]) -> Response[Any]:
     deep = _too_deep(body)
     if deep is not None:
         return Response(deep, status_code=422)
-    scorer: Scorer = request.app.state.scorer
-    try:
-        result = scorer.label(body)
-    except ScorerUnavailableError as exc:
-        return _unavailable(exc)
+    result = _with_scorer(request, lambda scorer: scorer.label(body))
+    if isinstance(result, Response):
+        return result
     if isinstance(result, Rejection):
         return Response(ErrorBody(error=_detail(result.error)), status_code=422)
     return Response(LabelBody(label=result))
