@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Final, Literal, NamedTuple
+from typing import Final, Literal, NamedTuple, TypeVar
 
 import msgspec
 
@@ -47,6 +47,8 @@ from rampart.service.assemble import choose_privacy
 from rampart.service.checkpoint import CheckpointStore
 from rampart.service.runtime import scoring_gc
 from rampart.service.wal import WriteAheadLog
+
+R = TypeVar("R")
 
 # Answers kept for re-sent ids and `GET /v1/decisions/{event_id}` (encoded, ~100 bytes each).
 DEFAULT_DECISION_MEMORY: Final = 500_000
@@ -103,6 +105,7 @@ class Scorer:
         wal: WriteAheadLog,
         *,
         decision_memory: int = DEFAULT_DECISION_MEMORY,
+        observers: Sequence[Callable[[Accepted, Answer], None]] = (),
     ) -> None:
         self.engine = engine
         self._sink = _LastReject()
@@ -112,6 +115,9 @@ class Scorer:
         self.failure: str | None = None
         self.replayed = 0
         self._answers: OrderedDict[str, bytes] = OrderedDict()
+        # Called with each event scored (replayed ones included), under the scorer's lock:
+        # indexes of what was decided (recent decisions per entity) hang here.
+        self.observers = list(observers)
         self._lock = threading.Lock()
         self._encode = msgspec.json.Encoder().encode
         self._decode_decision = msgspec.json.Decoder(Decision).decode
@@ -128,6 +134,7 @@ class Scorer:
         config: Path | None = None,
         warn: Callable[[str], None] = lambda message: None,
         decision_memory: int = DEFAULT_DECISION_MEMORY,
+        observers: Sequence[Callable[[Accepted, Answer], None]] = (),
     ) -> Scorer:
         """A scorer for ``data_dir`` (created if new), its log replayed.
 
@@ -143,6 +150,7 @@ class Scorer:
             privacy,
             WriteAheadLog(data_dir / "wal", key=privacy.pseudonymizer.derive_key("wal")),
             decision_memory=decision_memory,
+            observers=observers,
         )
 
     # --- events --------------------------------------------------------------------------------
@@ -169,6 +177,11 @@ class Scorer:
                 result if result is not None else self._resent(item, line)
                 for line, (item, result) in enumerate(zip(taken, results, strict=True), start=1)
             ]
+
+    def read(self, call: Callable[[Scorer], R]) -> R:
+        """``call`` on this scorer under its lock: a consistent view between two events."""
+        with self._lock:
+            return call(self)
 
     def decision(self, event_id: str) -> Decision | None:
         """The decision given to ``event_id``, while it is held."""
@@ -197,6 +210,8 @@ class Scorer:
             return EventResult(Answer(**msgspec.structs.asdict(scored.decision)), duplicate=True)
         self._remember(event_id, scored.decision)
         answer = Answer(**msgspec.structs.asdict(scored.decision), verdicts=scored.verdicts)
+        for observer in self.observers:
+            observer(accepted, answer)
         return EventResult(answer)
 
     def _resent(self, item: Accepted | Rejection | str, line: int) -> EventResult | Rejection:
