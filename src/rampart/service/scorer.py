@@ -44,9 +44,10 @@ from rampart.ingest.rejects import RejectKind, RejectSink
 from rampart.ingest.sources.base import SourceRecord
 from rampart.packs import DEFAULT_PACK
 from rampart.service.assemble import choose_privacy
+from rampart.service.changes import apply_change, check_change
 from rampart.service.checkpoint import CheckpointStore
 from rampart.service.runtime import scoring_gc
-from rampart.service.wal import WriteAheadLog
+from rampart.service.wal import RecordKind, WriteAheadLog
 
 R = TypeVar("R")
 
@@ -261,6 +262,22 @@ class Scorer:
             self.engine.apply_label(label)
         return label
 
+    # --- changes to what scores (rule packs, lists, models) ----------------------------------
+
+    def change(self, payload: bytes) -> None:
+        """Apply one change to the engine (see :mod:`rampart.service.changes`), logged first.
+
+        A change takes effect between two events and is replayed in its place, so a restart
+        gives the decisions the running server gave. ``payload`` is checked before it is logged:
+        a bad one raises ``ValueError`` and changes nothing.
+        """
+        check_change(payload)
+        with self._lock:
+            self._check()
+            self._log("change", payload)
+            self._sync()
+            apply_change(self.engine, payload)
+
     # --- the log -------------------------------------------------------------------------------
 
     def _replay(self) -> None:
@@ -269,12 +286,15 @@ class Scorer:
                 if kind == "label":
                     self.engine.apply_label(self._decode_label(payload))
                     continue
+                if kind == "change":
+                    apply_change(self.engine, payload)
+                    continue
                 item = self._take(payload, 1)
                 if isinstance(item, Accepted):
                     self._process(item)
                 self.replayed += 1
 
-    def _log(self, kind: Literal["event", "label"], payload: bytes) -> None:
+    def _log(self, kind: RecordKind, payload: bytes) -> None:
         try:
             self.wal.append(kind, payload)
         except OSError as exc:

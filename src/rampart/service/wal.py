@@ -44,12 +44,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from rampart.durable import fsync_folder, sync_file
 
-RecordKind = Literal["event", "label"]
+RecordKind = Literal["event", "label", "change"]
 
 SEGMENT: Final = "00000001.wal"
 # Upper case: the payload in clear (a log without a key); lower case: nonce + AES-GCM sealed.
-_TAGS: Final[dict[RecordKind, bytes]] = {"event": b"E", "label": b"L"}
-_SEALED_TAGS: Final[dict[RecordKind, bytes]] = {"event": b"e", "label": b"l"}
+_TAGS: Final[dict[RecordKind, bytes]] = {"event": b"E", "label": b"L", "change": b"C"}
+_SEALED_TAGS: Final[dict[RecordKind, bytes]] = {"event": b"e", "label": b"l", "change": b"c"}
 _KINDS: Final[dict[bytes, RecordKind]] = {
     tag: kind for tags in (_TAGS, _SEALED_TAGS) for kind, tag in tags.items()
 }
