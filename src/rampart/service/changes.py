@@ -1,21 +1,424 @@
-"""Changes to what a served engine scores with: rule packs, lists, models.
+"""Changes to what a served engine scores with: rules of its pack, and the lists rules read.
 
-A change is a small document (JSON bytes) that the scorer logs in its write-ahead log and applies
-between two events (:meth:`rampart.service.scorer.Scorer.change`); replay applies it again in
-the same place. :func:`check_change` validates a change without touching anything;
-:func:`apply_change` applies a checked one to an engine.
+A change is a small JSON document, tagged by ``kind``, that the scorer logs in its write-ahead
+log and applies between two events (:meth:`rampart.service.scorer.Scorer.change`); replay
+applies it again in the same place, so a restart gives the decisions the running server gave.
+
+| kind | what it does |
+|---|---|
+| ``rule.put`` | add a rule to the served pack, or replace the one of that name |
+| ``rule.mode`` | move a rule between ``live``, ``shadow`` and ``off`` |
+| ``list.add`` / ``list.remove`` | put a value on a list ``in_list`` reads, or take it off |
+
+:func:`check_change` validates a change without touching anything: the shape, and the rule's
+expression type-checked against the feature catalogue (the engine's when given, else that of
+the built-in pack), so a rule reading a feature that does not exist is refused with the rule
+language's own error (line, column, suggestion). :func:`apply_change` applies a checked change;
+it computes everything first and swaps it in last, so a change it refuses changes nothing.
+
+>>> payload = encode_change(PutRule(pack="default", rule="big_order", definition=RuleDefinition(
+...     expression='event.type == "order.created" and event.props.total > 900',
+...     areas=["scalper"], action="review", weight=0.6, mode="shadow")))
+>>> check_change(payload)
+>>> bad = encode_change(PutRule(pack="default", rule="typo", definition=RuleDefinition(
+...     expression="features.user_since_carts > 3", areas=["scalper"], action="review",
+...     weight=0.5)))
+>>> try:
+...     check_change(bad)
+... except ChangeError as refused:
+...     print(refused.problems[0].message, refused.problems[0].suggestion)
+unknown name 'features.user_since_carts' features.user_since_cart
+>>> check_change(b'{"kind": "rule.delete"}')
+Traceback (most recent call last):
+...
+rampart.service.changes.ChangeError: not a change: Invalid value 'rule.delete' - at `$.kind`
 """
 
 from __future__ import annotations
 
-from rampart.engine import Engine
+import hashlib
+import re
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Annotated, Any, Final, Literal
+
+import msgspec
+
+from rampart.contract.events import EVENT_TYPES
+from rampart.contract.outputs import AREAS, Area, EntityType, VerdictAction
+from rampart.detect.content.online import CONTENT_FIELDS
+from rampart.detect.graph.online import GRAPH_FIELDS
+from rampart.detect.rules import valuetypes as t
+from rampart.detect.rules.errors import ExpressionError
+from rampart.detect.rules.expression import compile_expression
+from rampart.detect.rules.lists import ListStore
+from rampart.detect.rules.pack import load_pack
+from rampart.detect.rules.pack_model import LoadedPack, Mode, Rule, RuleAction, RuleVerdict
+from rampart.engine import Engine, EngineRule, _plan, _verdict_entity_getter, feature_reads
+from rampart.features.dispatch import compile_event_function
+from rampart.features.fields import EVENT_FIELDS
+from rampart.features.online import OnlineFeatures
+from rampart.features.spec import FeatureSpec, feature_catalogue
+from rampart.packs import DEFAULT_PACK
+
+NAME_PATTERN: Final = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}$"
+MAX_EXPRESSION: Final = 4_000
+MAX_DESCRIPTION: Final = 1_000
+MAX_LIST_VALUE: Final = 256
+# The name a served pack goes by when it is not the built-in one (the engine does not keep it).
+SERVED_PACK: Final = "served"
+
+Name = Annotated[str, msgspec.Meta(pattern=NAME_PATTERN)]
+_NAME: Final = re.compile(NAME_PATTERN)
 
 
-def check_change(payload: bytes) -> None:
-    """Raise ``ValueError`` with a precise reason if ``payload`` is not a valid change."""
-    raise ValueError("no kind of change is supported yet")
+class ChangeError(ValueError):
+    """A change refused; ``problems`` are the rule language's (line and column in the
+    expression) when the expression is at fault, else empty."""
+
+    def __init__(self, message: str, *, rule: str | None = None, problems: Sequence[Any] = ()):
+        self.rule = rule
+        self.problems = tuple(problems)
+        super().__init__(message)
+
+
+class VerdictDefinition(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The event's entities a hit flags (a pack rule's ``verdict``)."""
+
+    entities: Annotated[list[EntityType], msgspec.Meta(min_length=1, max_length=6)]
+    action: VerdictAction
+    device_history: Annotated[list[Literal["instrument", "user"]], msgspec.Meta(max_length=2)] = (
+        msgspec.field(default_factory=list)
+    )
+
+
+class RuleDefinition(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A rule as an analyst writes it (the pack's YAML fields, the name aside)."""
+
+    expression: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_EXPRESSION)]
+    areas: Annotated[list[Area], msgspec.Meta(min_length=1, max_length=len(AREAS))]
+    action: RuleAction
+    weight: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+    mode: Mode = "shadow"
+    description: Annotated[str, msgspec.Meta(max_length=MAX_DESCRIPTION)] = ""
+    verdict: VerdictDefinition | None = None
+
+
+class PutRule(msgspec.Struct, frozen=True, kw_only=True, tag="rule.put", tag_field="kind"):
+    pack: Name
+    rule: Name
+    definition: RuleDefinition
+
+
+class SetRuleMode(msgspec.Struct, frozen=True, kw_only=True, tag="rule.mode", tag_field="kind"):
+    pack: Name
+    rule: Name
+    mode: Mode
+
+
+class AddListEntry(msgspec.Struct, frozen=True, kw_only=True, tag="list.add", tag_field="kind"):
+    """``value`` as rules compare it (an address, an e-mail or a phone: its pseudonym)."""
+
+    list_name: Name
+    value: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_LIST_VALUE)]
+    expires_at: float | None = None
+
+
+class RemoveListEntry(
+    msgspec.Struct, frozen=True, kw_only=True, tag="list.remove", tag_field="kind"
+):
+    list_name: Name
+    value: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_LIST_VALUE)]
+
+
+Change = PutRule | SetRuleMode | AddListEntry | RemoveListEntry
+
+_decode: Final = msgspec.json.Decoder(Change).decode
+
+
+def encode_change(change: Change) -> bytes:
+    return msgspec.json.encode(change)
+
+
+def decode_change(payload: bytes) -> Change:
+    """The change in ``payload``; :class:`ChangeError` naming the field when it is not one."""
+    try:
+        change: Change = _decode(payload)
+    except msgspec.DecodeError as exc:
+        raise ChangeError(f"not a change: {exc}") from None
+    return change
+
+
+def definition_hash(definition: RuleDefinition) -> str:
+    """The version of a rule: SHA-256 of its definition without its mode (a mode change is a
+    promotion of the same version, not a new one).
+
+    >>> a = RuleDefinition(expression="event.props.total > 1", areas=["scalper"],
+    ...                    action="review", weight=0.5)
+    >>> definition_hash(a) == definition_hash(msgspec.structs.replace(a, mode="live"))
+    True
+    """
+    document = msgspec.structs.asdict(definition)
+    document.pop("mode")
+    return hashlib.sha256(msgspec.json.encode(document, order="sorted")).hexdigest()
+
+
+def rule_definition(rule: Rule) -> RuleDefinition:
+    """What a compiled rule was written as."""
+    verdict = rule.verdict
+    return RuleDefinition(
+        expression=rule.expression.source,
+        areas=list(rule.areas),
+        action=rule.action,
+        weight=rule.weight,
+        mode=rule.mode,
+        description=rule.description,
+        verdict=(
+            VerdictDefinition(
+                entities=list(verdict.entities),
+                action=verdict.action,
+                device_history=[e for e in verdict.device_history if e in ("instrument", "user")],
+            )
+            if verdict is not None
+            else None
+        ),
+    )
+
+
+# --- what an engine serves ---------------------------------------------------------------------
+
+
+@dataclass
+class ServedRules:
+    """The rules of a served engine, ``off`` ones included, with what they are checked against.
+
+    The engine keeps only the rules that run; this keeps all of them, and the list store and
+    catalogue new rules compile against.
+    """
+
+    pack: str
+    rules: dict[str, Rule]
+    lists: ListStore
+    catalogue: dict[str, str]
+    # Event paths the engine reads beyond its rules' (a model view's, row_paths).
+    extra_paths: frozenset[str] = field(default_factory=frozenset)
+
+
+_SERVED: weakref.WeakKeyDictionary[Engine, ServedRules] = weakref.WeakKeyDictionary()
+
+
+def engine_catalogue(specs: Sequence[FeatureSpec]) -> dict[str, str]:
+    """What rules may read on an engine computing ``specs`` (the pack loader's catalogue)."""
+    catalogue: dict[str, str] = dict(EVENT_FIELDS)
+    catalogue.update(feature_catalogue(specs))
+    catalogue.update({f"scores.{name}": t.FLOAT for name in AREAS})
+    catalogue.update(GRAPH_FIELDS)
+    catalogue.update(CONTENT_FIELDS)
+    return catalogue
+
+
+@lru_cache(maxsize=1)
+def _builtin_pack() -> LoadedPack:
+    return load_pack(DEFAULT_PACK)
+
+
+def served_rules(engine: Engine) -> ServedRules:
+    """The rules ``engine`` serves (found out from it the first time it is asked).
+
+    An engine running the built-in pack is known by its rules: it then serves the pack's ``off``
+    rules too (they can be switched on) under the pack's name.
+    """
+    served = _SERVED.get(engine)
+    if served is not None:
+        return served
+    running: list[EngineRule] = [p.rule for p in engine._prepared]
+    lists = next(
+        (r.expression.lists for r in running if isinstance(r, Rule)),
+        ListStore(),
+    )
+    specs = engine.features.specs if isinstance(engine.features, OnlineFeatures) else []
+    catalogue = engine_catalogue(specs)
+    unrestricted = {path for r in running if r.event_types is None for path in r.paths}
+    planned = {path for path, _ in engine._fallback.getters} | set(engine._fallback.score_names)
+    rules = {r.name: r for r in running if isinstance(r, Rule)}
+    builtin = _builtin_pack()
+    by_name = {r.name: r for r in builtin.rules}
+    is_builtin = rules and all(
+        name in by_name and by_name[name].expression.source == rule.expression.source
+        for name, rule in rules.items()
+    )
+    pack = builtin.name if is_builtin else SERVED_PACK
+    if is_builtin:
+        # Pack order, with the engine's own compiled rules where it runs them.
+        rules = {r.name: rules.get(r.name, r) for r in builtin.rules}
+    served = ServedRules(
+        pack=pack,
+        rules=rules,
+        lists=lists,
+        catalogue=catalogue,
+        extra_paths=frozenset(planned - unrestricted),
+    )
+    _SERVED[engine] = served
+    return served
+
+
+# --- check and apply ---------------------------------------------------------------------------
+
+
+def check_change(payload: bytes, engine: Engine | None = None) -> None:
+    """Raise :class:`ChangeError` (a ``ValueError``) with a precise reason if ``payload`` is not
+    a valid change (for ``engine`` when given, else for the built-in pack's features)."""
+    change = decode_change(payload)
+    if engine is not None:
+        _plan_change(served_rules(engine), change)
+        return
+    if isinstance(change, PutRule):
+        catalogue = _builtin_pack().catalogue
+        _compile(change.rule, change.definition, catalogue, ListStore())
 
 
 def apply_change(engine: Engine, payload: bytes) -> None:
-    """Apply a change that :func:`check_change` accepted."""
-    raise ValueError("no kind of change is supported yet")
+    """Apply a change that :func:`check_change` accepted; a refused one changes nothing."""
+    served = served_rules(engine)
+    change = decode_change(payload)
+    rules = _plan_change(served, change)
+    if isinstance(change, AddListEntry):
+        served.lists.add(change.list_name, change.value, change.expires_at)
+    elif isinstance(change, RemoveListEntry):
+        served.lists.remove(change.list_name, change.value)
+    elif rules is not None:
+        _install(engine, served, rules)
+
+
+def _plan_change(served: ServedRules, change: Change) -> dict[str, Rule] | None:
+    """The served rules after ``change`` (None: the rules do not change); raises when refused."""
+    if isinstance(change, AddListEntry | RemoveListEntry):
+        return None
+    if change.pack != served.pack:
+        raise ChangeError(f"the served pack is {served.pack!r}, not {change.pack!r}")
+    if isinstance(change, PutRule):
+        rule = _compile(change.rule, change.definition, served.catalogue, served.lists)
+        return {**served.rules, change.rule: rule}
+    current = served.rules.get(change.rule)
+    if current is None:
+        raise ChangeError(f"pack {served.pack!r} has no rule {change.rule!r}", rule=change.rule)
+    definition = msgspec.structs.replace(rule_definition(current), mode=change.mode)
+    # Compiled afresh against the served lists: an off rule of the pack may come from elsewhere.
+    rule = _compile(change.rule, definition, served.catalogue, served.lists)
+    return {**served.rules, change.rule: rule}
+
+
+def _compile(
+    name: str, definition: RuleDefinition, catalogue: Mapping[str, str], lists: ListStore
+) -> Rule:
+    if not _NAME.match(name):
+        raise ChangeError(f"rule name {name!r} must be letters, digits, _ . - (up to 100)")
+    if len(set(definition.areas)) != len(definition.areas):
+        raise ChangeError(f"rule {name!r}: areas: an area is listed twice", rule=name)
+    verdict = definition.verdict
+    if verdict is not None and not set(verdict.device_history) <= set(verdict.entities):
+        raise ChangeError(
+            f"rule {name!r}: verdict: device_history lists entities of the verdict", rule=name
+        )
+    try:
+        # Any list name goes: a list is made by its first entry, and reads as empty until then.
+        expression = compile_expression(
+            definition.expression, catalogue, lists=lists, check_lists=False
+        )
+    except ExpressionError as exc:
+        shown = "; ".join(str(problem) for problem in exc.problems)
+        raise ChangeError(f"rule {name!r}: {shown}", rule=name, problems=exc.problems) from None
+    except RecursionError:
+        raise ChangeError(f"rule {name!r}: the expression nests too deeply", rule=name) from None
+    return Rule(
+        name=name,
+        areas=tuple(definition.areas),
+        expression=expression,
+        action=definition.action,
+        weight=definition.weight,
+        mode=definition.mode,
+        description=definition.description,
+        verdict=(
+            RuleVerdict(
+                tuple(dict.fromkeys(verdict.entities)),
+                verdict.action,
+                tuple(verdict.device_history),
+            )
+            if verdict is not None
+            else None
+        ),
+        file="(admin)",
+    )
+
+
+def _install(engine: Engine, served: ServedRules, rules: dict[str, Rule]) -> None:
+    """Make ``engine`` run ``rules``: what ``Engine.__init__`` derives from its rules, again.
+
+    Everything is computed before anything is assigned, so a failure leaves the engine as it was.
+    """
+    active = [rule for rule in rules.values() if rule.mode != "off"]
+    prepared = [engine._prepare(rule) for rule in active]
+    extra = served.extra_paths
+    fallback = _plan([p for p in prepared if p.rule.event_types is None], extra)
+    types = {kind for p in prepared for kind in (p.rule.event_types or ())}
+    if extra:
+        types.update(EVENT_TYPES)
+    plans = {
+        kind: _plan(
+            [p for p in prepared if p.rule.event_types is None or kind in p.rule.event_types],
+            extra,
+        )
+        for kind in types
+    }
+    getters = dict(engine._verdict_getters)
+    for p in prepared:
+        for entity in p.verdict_entities:
+            if entity not in getters:
+                getters[entity] = _verdict_entity_getter(entity)
+    features = engine.features
+    refreshed = None
+    if isinstance(features, OnlineFeatures):
+        reads = feature_reads(active, engine._view)
+        if reads != features.reads:
+            refreshed = _feature_functions(features, reads)
+    # Swap in: from here on nothing can fail.
+    engine._prepared = prepared
+    engine._fallback = fallback
+    engine._plans = plans
+    engine._verdict_getters = getters
+    if refreshed is not None:
+        assert isinstance(features, OnlineFeatures)
+        features.reads, features._on_event, features._sources, features._empty_of = refreshed
+    served.rules = rules
+
+
+def _feature_functions(
+    features: OnlineFeatures, reads: Mapping[str, frozenset[str]] | None
+) -> tuple[Any, dict[str, Any], dict[str, str], dict[str, dict[str, Any]]]:
+    """The per-event-type feature functions for new ``reads`` (as ``OnlineFeatures`` builds
+    them): the groups and their state stay, only what each event type reads changes."""
+    previous = features.reads
+    features.reads = reads
+    try:
+        on_event: dict[str, Any] = {}
+        sources: dict[str, str] = {}
+        empty_of: dict[str, dict[str, Any]] = {}
+        for event_type in EVENT_TYPES:
+            needed = features._needed(event_type)
+            function, source = compile_event_function(
+                event_type,
+                features.groups,
+                features.label_groups,
+                features._ratios,
+                features.labelled,
+                features.distinct_cap,
+                needed,
+            )
+            on_event[event_type] = function
+            sources[event_type] = source
+            empty_of[event_type] = features._empty_for(event_type, needed)
+    finally:
+        features.reads = previous
+    return reads, on_event, sources, empty_of
