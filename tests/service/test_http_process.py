@@ -5,52 +5,15 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _serve(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable, "-m", "rampart.cli", "serve", "--demo",
-        "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
-    ]  # fmt: skip
-    with log.open("ab") as stderr:
-        return subprocess.Popen(command, stdout=stderr, stderr=stderr)
-
-
-def _ready(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert server.poll() is None, log.read_text()
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"the server did not get ready:\n{log.read_text()}")
-
-
-def _key(data_dir: Path, role: str) -> str:
-    created = subprocess.run(
-        [sys.executable, "-m", "rampart.cli", "keys", "create", "--role", role,
-         "--data-dir", str(data_dir)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return created.stdout.decode().strip()
+from tests.service.serving import free_port as _free_port
+from tests.service.serving import key as _key
+from tests.service.serving import ready as _ready
+from tests.service.serving import serve as _serve
 
 
 def test_sigkill_then_restart_keeps_every_answered_event(
