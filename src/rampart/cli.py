@@ -1267,11 +1267,26 @@ def serve(
     config: Annotated[
         Path | None, typer.Option(help="Config file holding the pseudonymisation secret.")
     ] = None,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(
+            "--redis",
+            help="Share state with other replicas through this Redis (redis://host:port/db) "
+            "instead of the local write-ahead log.",
+        ),
+    ] = None,
+    namespace: Annotated[
+        str, typer.Option(help="With --redis: the replicas sharing one log and state.")
+    ] = "default",
 ) -> None:
-    """Serve the HTTP API embedded (no services needed); the write-ahead log is replayed first."""
+    """Serve the HTTP API embedded (no services needed), or as a replica sharing Redis.
+
+    The state is rebuilt first: from the latest snapshot and the log after it.
+    """
     import uvicorn
 
     from rampart.service.http import create_app
+    from rampart.service.journal import JournalUnavailableError
     from rampart.service.keys import KeyStore
     from rampart.service.scorer import Scorer
 
@@ -1280,13 +1295,25 @@ def serve(
 
     try:
         scorer = Scorer.open(
-            data_dir, pack=pack or DEFAULT_PACK, demo=demo, config=config, warn=warn
+            data_dir,
+            pack=pack or DEFAULT_PACK,
+            demo=demo,
+            config=config,
+            warn=warn,
+            redis_url=redis_url,
+            namespace=namespace,
         )
-    except (PackError, SecretError, OSError) as exc:
+    except (PackError, SecretError, OSError, JournalUnavailableError) as exc:
         raise _fail(str(exc)) from exc
-    errors.print(f"replayed {scorer.replayed} events from {data_dir / 'wal'}")
+    source = f"Redis namespace {namespace!r}" if redis_url else str(data_dir / "wal")
+    start = "the snapshot and " if scorer.restored else ""
+    errors.print(f"replayed {start}{scorer.replayed} events from {source}")
+    stop_following = scorer.follow() if redis_url else lambda: None
     with scorer:
-        uvicorn.run(create_app(scorer, KeyStore(data_dir)), host=host, port=port)
+        try:
+            uvicorn.run(create_app(scorer, KeyStore(data_dir)), host=host, port=port)
+        finally:
+            stop_following()
 
 
 @app.command()

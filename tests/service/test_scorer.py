@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
 import pytest
+from tests.service.streams import answers as _answers
+from tests.service.streams import feed as _feed
+from tests.service.streams import stream as _stream
 
 from rampart.contract.outputs import Decision
 from rampart.service.scorer import EventResult, Rejection, Scorer
@@ -26,18 +28,6 @@ def _login(event_id: str, second: int = 0) -> bytes:
 def _decided(result: EventResult | Rejection) -> Decision:
     assert isinstance(result, EventResult), result
     return result.answer
-
-
-def _answers(results: list[EventResult | Rejection]) -> list[bytes]:
-    """Decisions as the caller sees them, without verdicts, rejects as their error text."""
-    shown = []
-    for result in results:
-        if isinstance(result, Rejection):
-            shown.append(str(result.error).encode())
-        else:
-            answer = msgspec.structs.replace(result.answer, verdicts=[])
-            shown.append(msgspec.json.encode(answer))
-    return shown
 
 
 def test_one_event_is_scored_and_a_resent_id_gets_the_same_decision(tmp_path: Path) -> None:
@@ -149,27 +139,6 @@ def test_the_log_keeps_no_pii_in_clear_and_needs_its_secret(
     monkeypatch.setenv("RAMPART_PSEUDONYM_SECRET", "another-secret-entirely-0123456789ab")
     with pytest.raises(WalKeyError, match="another key"):
         Scorer.open(tmp_path)
-
-
-def _stream(world: Path) -> Iterator[tuple[list[bytes], list[bytes]]]:
-    """Batches of 400 events, each with the labels known before its first event."""
-    events = (world / "events.jsonl").read_bytes().splitlines()
-    labels = sorted(
-        (world / "labels.jsonl").read_bytes().splitlines(), key=lambda line: json.loads(line)["ts"]
-    )
-    taken = 0
-    for start in range(0, len(events), 400):
-        batch = events[start : start + 400]
-        first_ts = json.loads(batch[0])["ts"]
-        known = [line for line in labels[taken:] if json.loads(line)["ts"] < first_ts]
-        taken += len(known)
-        yield known, batch
-
-
-def _feed(scorer: Scorer, labels: list[bytes], events: list[bytes]) -> list[bytes]:
-    for label in labels:
-        assert not isinstance(scorer.label(label), Rejection)
-    return _answers(scorer.score_many(events))
 
 
 def test_a_restart_replays_the_log_and_answers_as_an_uninterrupted_run(

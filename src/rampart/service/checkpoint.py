@@ -22,6 +22,7 @@ import msgspec
 from rampart.durable import fsync_folder, sync_file
 from rampart.engine import EngineState
 from rampart.ingest.dedupe import DeduperState
+from rampart.ingest.pipeline import Intake
 from rampart.logs.writer import LogState
 
 CHECKPOINT_FILE: Final = "checkpoint.msgpack"
@@ -37,6 +38,30 @@ class IntakeCheckpoint(msgspec.Struct, kw_only=True):
     late: int
     duplicates: int
     by_type: dict[str, int]
+
+    @classmethod
+    def of(cls, intake: Intake) -> IntakeCheckpoint:
+        """What ``intake`` holds now: its watermark, the ids it remembers and its counts."""
+        stats = intake.stats
+        return cls(
+            watermark=intake.late_policy.watermark,
+            deduper=intake.deduper.state(),
+            read=stats.read,
+            accepted=stats.accepted,
+            invalid=stats.invalid,
+            late=stats.late,
+            duplicates=stats.duplicates,
+            by_type=dict(stats.by_type),
+        )
+
+    def restore(self, intake: Intake) -> None:
+        """Put this point back into a fresh ``intake``."""
+        intake.late_policy.watermark = self.watermark
+        intake.deduper.load_state(self.deduper)
+        stats = intake.stats
+        stats.read, stats.accepted, stats.invalid = self.read, self.accepted, self.invalid
+        stats.late, stats.duplicates = self.late, self.duplicates
+        stats.by_type = dict(self.by_type)
 
 
 class Checkpoint(msgspec.Struct, kw_only=True):

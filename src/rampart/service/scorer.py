@@ -1,11 +1,14 @@
 """One event at a time, from the caller's bytes to a decision: the core of the HTTP API.
 
 A :class:`Scorer` puts the intake (validate, dedupe, late events, pseudonymise) in front of the
-engine, behind one lock, so many request threads can share it. An accepted event is appended to
-the write-ahead log (:mod:`rampart.service.wal`) and fsynced before it is scored and answered;
-opening a scorer on the same data folder replays the log through a fresh intake and engine, which
-are deterministic, so the online state and the answers to re-sent ids are those of a run that was
-never stopped. Labels go through the same log, in the order they arrived among the events.
+engine, behind one lock, so many request threads can share it. A valid event is appended to the
+journal (:mod:`rampart.service.journal`: the local write-ahead log, or a log in Redis shared by
+replicas), applied in the journal's order, and answered once the journal holds it durably
+(concurrent requests share one fsync). Opening a scorer starts from the journal's latest
+snapshot and applies the records after it through a fresh intake and engine, which are
+deterministic, so the online state and the answers to re-sent ids are those of a run that was
+never stopped. Labels and changes go through the same journal, in the order they arrived among
+the events.
 
 >>> import tempfile
 >>> scorer = Scorer.open(Path(tempfile.mkdtemp()), demo=True)
@@ -22,6 +25,7 @@ line 1, event e2: ts: is required
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -45,14 +49,18 @@ from rampart.ingest.sources.base import SourceRecord
 from rampart.packs import DEFAULT_PACK
 from rampart.service.assemble import choose_privacy
 from rampart.service.changes import apply_change, check_change
-from rampart.service.checkpoint import CheckpointStore
+from rampart.service.checkpoint import CheckpointStore, IntakeCheckpoint
+from rampart.service.journal import Applied, Journal, JournalUnavailableError, LocalJournal
 from rampart.service.runtime import scoring_gc
-from rampart.service.wal import RecordKind, WriteAheadLog
+from rampart.service.snapshot import ScorerState, decode_scorer_state, encode_scorer_state
+from rampart.service.wal import RecordKind
 
 R = TypeVar("R")
 
 # Answers kept for re-sent ids and `GET /v1/decisions/{event_id}` (encoded, ~100 bytes each).
 DEFAULT_DECISION_MEMORY: Final = 500_000
+# Records between two snapshots: what a restart replays at most (about a minute at 5k/s).
+DEFAULT_SNAPSHOT_EVERY: Final = 250_000
 
 RejectionKind = Literal["invalid", "late", "duplicate"]
 
@@ -97,24 +105,34 @@ class _LastReject(RejectSink):
 
 
 class Scorer:
-    """Thread-safe scoring of single events and labels with a write-ahead log."""
+    """Thread-safe scoring of single events and labels through a journal.
+
+    Every record (event, label, change) is checked without touching the state, appended to the
+    journal, then applied in the journal's order; the answer waits until the journal holds the
+    record durably. With the local journal the order is this process's; with the shared one it
+    is the order of the log all replicas append to, and each applies the others' records too.
+    """
 
     def __init__(
         self,
         engine: Engine,
         privacy: EventPrivacy,
-        wal: WriteAheadLog,
+        journal: Journal,
         *,
         decision_memory: int = DEFAULT_DECISION_MEMORY,
         observers: Sequence[Callable[[Accepted, Answer], None]] = (),
+        snapshot_every: int = DEFAULT_SNAPSHOT_EVERY,
     ) -> None:
         self.engine = engine
         self._sink = _LastReject()
         self.intake = Intake(privacy, self._sink)
-        self.wal = wal
+        self.journal = journal
         self.decision_memory = decision_memory
+        self.snapshot_every = snapshot_every
         self.failure: str | None = None
         self.replayed = 0
+        self.restored = False
+        self._since_snapshot = 0
         self._answers: OrderedDict[str, bytes] = OrderedDict()
         # Called with each event scored (replayed ones included), under the scorer's lock:
         # indexes of what was decided (recent decisions per entity) hang here.
@@ -123,7 +141,7 @@ class Scorer:
         self._encode = msgspec.json.Encoder().encode
         self._decode_decision = msgspec.json.Decoder(Decision).decode
         self._decode_label = msgspec.json.Decoder(Label).decode
-        self._replay()
+        self._start()
 
     @classmethod
     def open(
@@ -136,58 +154,110 @@ class Scorer:
         warn: Callable[[str], None] = lambda message: None,
         decision_memory: int = DEFAULT_DECISION_MEMORY,
         observers: Sequence[Callable[[Accepted, Answer], None]] = (),
+        snapshot_every: int = DEFAULT_SNAPSHOT_EVERY,
+        redis_url: str | None = None,
+        namespace: str = "default",
     ) -> Scorer:
-        """A scorer for ``data_dir`` (created if new), its log replayed.
+        """A scorer for ``data_dir`` (created if new), started from its snapshot and log.
 
         Without a configured pseudonymisation secret, a random one is kept under
-        ``data_dir/state`` so that the replayed state is the one the answers came from.
+        ``data_dir/state`` so that the replayed state is the one the answers came from (replicas
+        sharing Redis must all be given the same secret). With ``redis_url`` the journal is the
+        log shared by every replica of ``namespace`` (:mod:`rampart.service.shared`).
         """
         data_dir.mkdir(parents=True, exist_ok=True)
         privacy = choose_privacy(
             demo=demo, config=config, store=CheckpointStore(data_dir / "state"), warn=warn
         )
+        derive = privacy.pseudonymizer.derive_key
+        journal: Journal
+        if redis_url is not None:
+            from rampart.service.shared import SharedJournal
+
+            journal = SharedJournal.connect(
+                redis_url, namespace, key=derive("wal"), snapshot_key=derive("snapshot"), warn=warn
+            )
+        else:
+            journal = LocalJournal(data_dir, wal_key=derive("wal"), snapshot_key=derive("snapshot"))
         return cls(
             build_engine(pack, privacy),
             privacy,
-            WriteAheadLog(data_dir / "wal", key=privacy.pseudonymizer.derive_key("wal")),
+            journal,
             decision_memory=decision_memory,
             observers=observers,
+            snapshot_every=snapshot_every,
         )
 
     # --- events --------------------------------------------------------------------------------
 
     def score(self, raw: bytes) -> EventResult | Rejection:
-        """Score one event given as JSON bytes; durable in the log before it returns."""
+        """Score one event given as JSON bytes; durable in the journal before it returns."""
         return self.score_many([raw])[0]
 
     def score_many(self, raws: Sequence[bytes]) -> list[EventResult | Rejection]:
-        """Score events in order with one fsync for all; a result each (``line``: index + 1)."""
+        """Score events in order, durable together; a result each (``line``: index + 1)."""
+        results: list[EventResult | Rejection | None] = [None] * len(raws)
+        valid: list[tuple[int, str]] = []
+        for index, raw in enumerate(raws):
+            # Checked before the journal: an invalid line is never logged, never applied.
+            parsed = parse_line(raw, index + 1)
+            if isinstance(parsed, ContractError):
+                results[index] = Rejection(parsed, "invalid")
+            else:
+                valid.append((index, parsed.event_id))
         with self._lock:
             self._check()
-            taken: list[Accepted | Rejection | str] = []
-            for line, raw in enumerate(raws, start=1):
-                item = self._take(raw, line)
-                if isinstance(item, Accepted):
-                    self._log("event", raw)
-                taken.append(item)
-            if any(isinstance(item, Accepted) for item in taken):
-                self._sync()
-            results = [self._process(i) if isinstance(i, Accepted) else None for i in taken]
-            # Re-sent ids are answered last: an id sent twice in one batch gets its first answer.
-            return [
-                result if result is not None else self._resent(item, line)
-                for line, (item, result) in enumerate(zip(taken, results, strict=True), start=1)
-            ]
+            # An id answered before is answered again without touching the journal.
+            fresh: list[int] = []
+            for index, event_id in valid:
+                stored = self._answers.get(event_id)
+                if stored is not None:
+                    results[index] = _duplicate(self._decode_decision(stored))
+                else:
+                    fresh.append(index)
+            ticket = 0
+            if fresh:
+                applied, ticket = self._exchange([("event", raws[index]) for index in fresh])
+                for kind, payload, mine in applied:
+                    line = fresh[mine] + 1 if mine is not None else 1
+                    result = self._apply(kind, payload, line)
+                    if mine is not None:
+                        assert not isinstance(result, Label)
+                        results[fresh[mine]] = result
+            snapshot = self._snapshot_due()
+        self._wait(ticket)
+        if snapshot is not None:
+            self._save_snapshot(*snapshot)
+        answered = [result for result in results if result is not None]
+        assert len(answered) == len(raws)
+        return answered
 
     def read(self, call: Callable[[Scorer], R]) -> R:
-        """``call`` on this scorer under its lock: a consistent view between two events."""
+        """``call`` on this scorer under its lock, caught up with the journal."""
         with self._lock:
+            self._catch_up()
             return call(self)
+
+    def follow(self, every: float = 1.0) -> Callable[[], None]:
+        """Catch up with the journal every ``every`` s in the background; returns the stop.
+
+        A replica that takes few events still applies the others' records as they come, so its
+        reads are fresh and it never falls behind the shared log's trimmed part.
+        """
+        stop = threading.Event()
+
+        def catch_up() -> None:
+            while not stop.wait(every):
+                # Unavailable: the next request and /readyz report it.
+                with contextlib.suppress(ScorerUnavailableError):
+                    self.read(lambda scorer: None)
+
+        threading.Thread(target=catch_up, name="rampart-follow", daemon=True).start()
+        return stop.set
 
     def decision(self, event_id: str) -> Decision | None:
         """The decision given to ``event_id``, while it is held."""
-        with self._lock:
-            stored = self._answers.get(event_id)
+        stored = self.read(lambda scorer: scorer._answers.get(event_id))
         return self._decode_decision(stored) if stored is not None else None
 
     def _take(self, raw: bytes, line: int) -> Accepted | Rejection | str:
@@ -200,9 +270,7 @@ class Scorer:
         if (rejected := self._sink.last) is not None:
             return rejected
         # The intake dropped a re-sent id; the line is valid, so it parses.
-        event = parse_line(raw, line)
-        assert not isinstance(event, ContractError)
-        return event.event_id
+        return _event_id(raw)
 
     def _process(self, accepted: Accepted) -> EventResult:
         scored = self.engine.process(accepted)
@@ -215,15 +283,12 @@ class Scorer:
             observer(accepted, answer)
         return EventResult(answer)
 
-    def _resent(self, item: Accepted | Rejection | str, line: int) -> EventResult | Rejection:
-        if isinstance(item, Rejection):
-            return item
-        assert isinstance(item, str)
-        stored = self._answers.get(item)
+    def _resent(self, event_id: str, line: int) -> EventResult | Rejection:
+        stored = self._answers.get(event_id)
         if stored is None:
             error = ContractError(
                 line=line,
-                event_id=item,
+                event_id=event_id,
                 path="event_id",
                 reason=(
                     "was scored before, and its decision is older than the "
@@ -231,8 +296,7 @@ class Scorer:
                 ),
             )
             return Rejection(error, "duplicate")
-        decision = self._decode_decision(stored)
-        return EventResult(Answer(**msgspec.structs.asdict(decision)), duplicate=True)
+        return _duplicate(self._decode_decision(stored))
 
     def _remember(self, event_id: str, decision: Decision) -> None:
         self._answers[event_id] = self._encode(decision)
@@ -249,17 +313,32 @@ class Scorer:
             return Rejection(_label_error(exc), "invalid")
         with self._lock:
             self._check()
-            if label.ts is None:
-                watermark = self.intake.late_policy.watermark
-                if watermark == float("-inf"):
-                    error = ContractError(
-                        line=1, event_id=None, path="ts", reason="is required before any event"
-                    )
-                    return Rejection(error, "invalid")
-                label = msgspec.structs.replace(label, ts=_moment(watermark))
-            self._log("label", self._encode(label))
-            self._sync()
-            self.engine.apply_label(label)
+            applied, ticket = self._exchange([("label", self._encode(label))])
+            result: Label | Rejection | None = None
+            for kind, payload, mine in applied:
+                outcome = self._apply(kind, payload, 1)
+                if mine is not None:
+                    assert isinstance(outcome, Label | Rejection)
+                    result = outcome
+            snapshot = self._snapshot_due()
+        self._wait(ticket)
+        if snapshot is not None:
+            self._save_snapshot(*snapshot)
+        assert result is not None
+        return result
+
+    def _apply_label(self, payload: bytes) -> Label | Rejection:
+        label = self._decode_label(payload)
+        if label.ts is None:
+            # Known as of the latest event time when applied: the same point on every replay.
+            watermark = self.intake.late_policy.watermark
+            if watermark == float("-inf"):
+                error = ContractError(
+                    line=1, event_id=None, path="ts", reason="is required before any event"
+                )
+                return Rejection(error, "invalid")
+            label = msgspec.structs.replace(label, ts=_moment(watermark))
+        self.engine.apply_label(label)
         return label
 
     # --- changes to what scores (rule packs, lists, models) ----------------------------------
@@ -274,51 +353,113 @@ class Scorer:
         check_change(payload)
         with self._lock:
             self._check()
-            self._log("change", payload)
-            self._sync()
-            apply_change(self.engine, payload)
+            applied, ticket = self._exchange([("change", payload)])
+            for kind, record, _ in applied:
+                self._apply(kind, record, 1)
+        self._wait(ticket)
 
-    # --- the log -------------------------------------------------------------------------------
+    # --- the journal ---------------------------------------------------------------------------
 
-    def _replay(self) -> None:
+    def _start(self) -> None:
+        state, records = self.journal.start()
         with self._lock, scoring_gc():
-            for kind, payload in self.wal.records():
-                if kind == "label":
-                    self.engine.apply_label(self._decode_label(payload))
-                    continue
-                if kind == "change":
-                    apply_change(self.engine, payload)
-                    continue
-                item = self._take(payload, 1)
-                if isinstance(item, Accepted):
-                    self._process(item)
-                self.replayed += 1
+            if state is not None:
+                self._restore(state)
+                self.restored = True
+            for kind, payload in records:
+                self._apply(kind, payload, 1)
+                self.replayed += kind == "event"
+            self._since_snapshot = self.replayed
 
-    def _log(self, kind: RecordKind, payload: bytes) -> None:
+    def _apply(
+        self, kind: RecordKind, payload: bytes, line: int
+    ) -> EventResult | Rejection | Label | None:
+        """Apply one journal record: the only place the state changes."""
+        self._since_snapshot += 1
+        if kind == "label":
+            return self._apply_label(payload)
+        if kind == "change":
+            apply_change(self.engine, payload)
+            return None
+        item = self._take(payload, line)
+        if isinstance(item, Accepted):
+            return self._process(item)
+        if isinstance(item, Rejection):
+            return item
+        return self._resent(item, line)
+
+    def _exchange(self, records: Sequence[tuple[RecordKind, bytes]]) -> tuple[list[Applied], int]:
         try:
-            self.wal.append(kind, payload)
-        except OSError as exc:
-            self._fail(exc)
+            return self.journal.exchange(records)
+        except JournalUnavailableError as exc:
+            self._unavailable(exc)
+            raise AssertionError from exc  # not reached: _unavailable raises
 
-    def _sync(self) -> None:
+    def _catch_up(self) -> None:
+        """Apply what other replicas appended (nothing, with the local journal)."""
+        if self.failure is None:
+            for kind, payload, _ in self._exchange([])[0]:
+                self._apply(kind, payload, 1)
+
+    def _wait(self, ticket: int) -> None:
         try:
-            self.wal.sync()
-        except OSError as exc:
-            self._fail(exc)
+            self.journal.wait_durable(ticket)
+        except JournalUnavailableError as exc:
+            with self._lock:
+                self._unavailable(exc)
 
-    def _fail(self, exc: OSError) -> None:
-        # The intake has taken what the log could not keep: answering more would drift from
-        # what a restart replays.
-        self.failure = f"the write-ahead log could not be written ({exc.strerror or exc})"
-        raise ScorerUnavailableError(self.failure) from exc
+    def _unavailable(self, exc: JournalUnavailableError) -> None:
+        if exc.lasting:
+            self.failure = str(exc)
+        raise ScorerUnavailableError(str(exc)) from exc
 
     def _check(self) -> None:
         if self.failure is not None:
             raise ScorerUnavailableError(self.failure)
 
+    # --- snapshots -----------------------------------------------------------------------------
+
+    def _snapshot_due(self) -> tuple[str, bytes] | None:
+        """The state and its position when a snapshot is due (taken under the lock)."""
+        if self._since_snapshot < self.snapshot_every or self.failure is not None:
+            return None
+        self._since_snapshot = 0
+        return self.journal.mark(), self.state()
+
+    def _save_snapshot(self, position: str, state: bytes) -> None:
+        # Written outside the lock: events keep flowing while the snapshot goes to disk.
+        try:
+            self.journal.save_snapshot(position, state)
+        except (OSError, JournalUnavailableError):
+            # The log still holds every record: the next snapshot will try again.
+            with self._lock:
+                self._since_snapshot = self.snapshot_every
+
+    def state(self) -> bytes:
+        """Everything this scorer holds, as :class:`~rampart.service.snapshot.ScorerState`."""
+        return encode_scorer_state(
+            ScorerState(
+                intake=IntakeCheckpoint.of(self.intake),
+                engine=self.engine.state(),
+                features=self.engine.features.snapshot(),
+                answers=list(self._answers.items()),
+            )
+        )
+
+    def _restore(self, data: bytes) -> None:
+        state = decode_scorer_state(data)
+        state.intake.restore(self.intake)
+        self.engine.load_state(state.engine)
+        features = self.engine.features
+        assert isinstance(features, OnlineFeatures)
+        self.engine.features = OnlineFeatures.restore(
+            features.specs, state.features, reads=features.reads
+        )
+        self._answers = OrderedDict(state.answers)
+
     def close(self) -> None:
         with self._lock:
-            self.wal.close()
+            self.journal.close()
 
     def __enter__(self) -> Scorer:
         return self
@@ -341,6 +482,17 @@ def build_engine(pack: Path, privacy: EventPrivacy) -> Engine:
         pseudonymize_ip=lambda ip: privacy.pseudonymizer.token("ip", ip),
         stages=default_stages(),
     )
+
+
+def _event_id(raw: bytes) -> str:
+    """The id of a line that parsed before."""
+    event = parse_line(raw, 1)
+    assert not isinstance(event, ContractError)
+    return event.event_id
+
+
+def _duplicate(decision: Decision) -> EventResult:
+    return EventResult(Answer(**msgspec.structs.asdict(decision)), duplicate=True)
 
 
 def _label_error(exc: msgspec.DecodeError) -> ContractError:

@@ -136,13 +136,7 @@ class ScoringRun:
         self._encode = msgspec.json.Encoder().encode
 
     def _restore(self, checkpoint: Checkpoint) -> None:
-        intake = checkpoint.intake
-        self.intake.late_policy.watermark = intake.watermark
-        self.intake.deduper.load_state(intake.deduper)
-        stats = self.intake.stats
-        stats.read, stats.accepted, stats.invalid = intake.read, intake.accepted, intake.invalid
-        stats.late, stats.duplicates = intake.late, intake.duplicates
-        stats.by_type = dict(intake.by_type)
+        checkpoint.intake.restore(self.intake)
         self.engine.load_state(checkpoint.engine)
         self._consumed = checkpoint.records_consumed
         self._labels_applied = checkpoint.labels_applied
@@ -223,23 +217,13 @@ class ScoringRun:
         rejects = self.intake.rejects
         if rejects.path is not None:
             sizes["rejects"] = rejects.durable_size()
-        stats = self.intake.stats
         self.checkpoints.save(
             Checkpoint(
                 run_fingerprint=self.fingerprint,
                 records_consumed=self._consumed,
                 labels_applied=self._labels_applied,
                 output_sizes=sizes,
-                intake=IntakeCheckpoint(
-                    watermark=self.intake.late_policy.watermark,
-                    deduper=self.intake.deduper.state(),
-                    read=stats.read,
-                    accepted=stats.accepted,
-                    invalid=stats.invalid,
-                    late=stats.late,
-                    duplicates=stats.duplicates,
-                    by_type=dict(stats.by_type),
-                ),
+                intake=IntakeCheckpoint.of(self.intake),
                 engine=self.engine.state(),
                 features=self.engine.features.snapshot(),
                 logs=self.logs.state() if self.logs is not None else None,
