@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import msgspec
 import typer
@@ -63,6 +63,9 @@ from rampart.records.versions import rule_version_hash
 from rampart.service.assemble import OpenedScoring, count_lines, open_scoring
 from rampart.service.scoring import RunStats
 from rampart.simulate import DIFFICULTIES, PRESETS, WorldSummary, world_config, write_world
+
+if TYPE_CHECKING:
+    from rampart.service.scorer import Scorer
 
 app = typer.Typer(
     name="rampart",
@@ -1236,6 +1239,18 @@ DataDirOption = Annotated[
     ),
 ]
 
+RedisOption = Annotated[
+    str | None,
+    typer.Option(
+        "--redis",
+        help="Share state with other replicas through this Redis (redis://host:port/db) "
+        "instead of the local write-ahead log.",
+    ),
+]
+NamespaceOption = Annotated[
+    str, typer.Option(help="With --redis: the replicas sharing one log and state.")
+]
+
 keys_app = typer.Typer(help="API keys for `rampart serve`.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
@@ -1267,17 +1282,8 @@ def serve(
     config: Annotated[
         Path | None, typer.Option(help="Config file holding the pseudonymisation secret.")
     ] = None,
-    redis_url: Annotated[
-        str | None,
-        typer.Option(
-            "--redis",
-            help="Share state with other replicas through this Redis (redis://host:port/db) "
-            "instead of the local write-ahead log.",
-        ),
-    ] = None,
-    namespace: Annotated[
-        str, typer.Option(help="With --redis: the replicas sharing one log and state.")
-    ] = "default",
+    redis_url: RedisOption = None,
+    namespace: NamespaceOption = "default",
 ) -> None:
     """Serve the HTTP API embedded (no services needed), or as a replica sharing Redis.
 
@@ -1286,28 +1292,9 @@ def serve(
     import uvicorn
 
     from rampart.service.http import create_app
-    from rampart.service.journal import JournalUnavailableError
     from rampart.service.keys import KeyStore
-    from rampart.service.scorer import Scorer
 
-    def warn(message: str) -> None:
-        errors.print(f"[yellow]warning:[/yellow] {message}")
-
-    try:
-        scorer = Scorer.open(
-            data_dir,
-            pack=pack or DEFAULT_PACK,
-            demo=demo,
-            config=config,
-            warn=warn,
-            redis_url=redis_url,
-            namespace=namespace,
-        )
-    except (PackError, SecretError, OSError, JournalUnavailableError) as exc:
-        raise _fail(str(exc)) from exc
-    source = f"Redis namespace {namespace!r}" if redis_url else str(data_dir / "wal")
-    start = "the snapshot and " if scorer.restored else ""
-    errors.print(f"replayed {start}{scorer.replayed} events from {source}")
+    scorer = _open_scorer(data_dir, pack, demo, config, redis_url, namespace)
     stop_following = scorer.follow() if redis_url else lambda: None
     with scorer:
         try:
@@ -1329,25 +1316,20 @@ def consume(
         Path | None, typer.Option(help="Config file holding the pseudonymisation secret.")
     ] = None,
     batch: Annotated[int, typer.Option(help="Messages fetched and scored at once.")] = 64,
+    redis_url: RedisOption = None,
+    namespace: NamespaceOption = "default",
 ) -> None:
     """Score events from a NATS JetStream durable consumer; answers go to S.decisions,
     S.verdicts and S.rejects. At least once, idempotent by event_id; stops on SIGTERM/SIGINT."""
     import asyncio
 
     from rampart.service.consume import ConsumeError, ConsumeOptions, run
-    from rampart.service.scorer import Scorer
-
-    def warn(message: str) -> None:
-        errors.print(f"[yellow]warning:[/yellow] {message}")
 
     try:
         options = ConsumeOptions(subject=subject, batch=batch, max_ack_pending=max(1024, batch))
-        scorer = Scorer.open(
-            data_dir, pack=pack or DEFAULT_PACK, demo=demo, config=config, warn=warn
-        )
-    except (ConsumeError, PackError, SecretError, OSError) as exc:
+    except ConsumeError as exc:
         raise _fail(str(exc)) from exc
-    errors.print(f"replayed {scorer.replayed} events from {data_dir / 'wal'}")
+    scorer = _open_scorer(data_dir, pack, demo, config, redis_url, namespace)
     errors.print(f"consuming {subject} (stream {options.stream}, consumer {options.durable})")
     with scorer:
         try:
@@ -1358,6 +1340,39 @@ def consume(
         f"stopped: {stats.messages} messages, {stats.decisions} decisions "
         f"({stats.duplicates} re-sent), {stats.verdicts} verdicts, {stats.rejects} rejects"
     )
+
+
+def _open_scorer(
+    data_dir: Path,
+    pack: Path | None,
+    demo: bool,
+    config: Path | None,
+    redis_url: str | None,
+    namespace: str,
+) -> Scorer:
+    """The scorer of `serve` and `consume`, its state rebuilt (said on stderr)."""
+    from rampart.service.journal import JournalUnavailableError
+    from rampart.service.scorer import Scorer
+
+    def warn(message: str) -> None:
+        errors.print(f"[yellow]warning:[/yellow] {message}")
+
+    try:
+        scorer = Scorer.open(
+            data_dir,
+            pack=pack or DEFAULT_PACK,
+            demo=demo,
+            config=config,
+            warn=warn,
+            redis_url=redis_url,
+            namespace=namespace,
+        )
+    except (PackError, SecretError, OSError, JournalUnavailableError) as exc:
+        raise _fail(str(exc)) from exc
+    source = f"Redis namespace {namespace!r}" if redis_url else str(data_dir / "wal")
+    start = "the snapshot and " if scorer.restored else ""
+    errors.print(f"replayed {start}{scorer.replayed} events from {source}")
+    return scorer
 
 
 if __name__ == "__main__":
