@@ -155,8 +155,10 @@ def test_labels_are_applied(served: Served) -> None:
     [
         ("POST", "/v1/events", {"ingest", "admin"}),
         ("POST", "/v1/events:batch", {"ingest", "admin"}),
+        ("POST", "/v1/events:noop", {"ingest", "admin"}),
         ("POST", "/v1/labels", {"ingest", "admin"}),
         ("GET", "/v1/decisions/e1", {"analyst", "investigator", "admin"}),
+        ("GET", "/v1/entities/user/u1", {"analyst", "investigator", "admin"}),
         ("GET", "/metrics", {"admin"}),
     ],
 )
@@ -184,6 +186,13 @@ def test_health_readiness_openapi_and_metrics(
     assert client.get("/readyz").json() == {"status": "ready", "replayed": 0}
     schema = client.get("/schema/openapi.json").json()
     assert {"/v1/events", "/v1/events:batch", "/v1/labels"} <= set(schema["paths"])
+    # The raw bodies are documented with the contract's event schema.
+    body = schema["paths"]["/v1/events"]["post"]["requestBody"]["content"]["application/json"]
+    (login_schema,) = [s for s in body["schema"]["anyOf"] if s["title"] == "AccountLogin"]
+    assert {"event_id", "type", "ts", "user_id", "props"} <= set(login_schema["required"])
+    assert login_schema["properties"]["props"]["required"] == ["success"]
+    batch = schema["paths"]["/v1/events:batch"]["post"]["requestBody"]["content"]
+    assert batch["application/json"]["schema"]["maxItems"] == MAX_BATCH_EVENTS
     client.post("/v1/events", json=login("m1"), headers=keys["ingest"])
     client.post("/v1/events", content=b"[]", headers=keys["ingest"])
     metrics = client.get("/metrics", headers=keys["admin"])
@@ -193,3 +202,21 @@ def test_health_readiness_openapi_and_metrics(
     assert 'rampart_decisions_total{action="allow"} 1.0' in text
     assert 'rampart_rejects_total{kind="invalid"} 1.0' in text
     assert "rampart_http_request_seconds_bucket" in text
+
+
+def test_the_noop_endpoint_checks_like_events_and_scores_nothing(served: Served) -> None:
+    client, keys = served
+    answer = client.post("/v1/events:noop", json=login("n1"), headers=keys["ingest"])
+    assert answer.status_code == 200
+    assert answer.json() == {"status": "ok", "scored": False}
+    # Any body is read and nothing is scored or validated beyond size and nesting.
+    assert client.post("/v1/events:noop", content=b"{oops", headers=keys["ingest"]).is_success
+    assert client.get("/v1/decisions/n1", headers=keys["analyst"]).status_code == 404
+    big = login("big", extra="x" * MAX_EVENT_BYTES)
+    assert client.post("/v1/events:noop", json=big, headers=keys["ingest"]).status_code == 413
+    deep: object = 1
+    for _ in range(MAX_DEPTH + 1):
+        deep = [deep]
+    nested = client.post("/v1/events:noop", json=login("d", extra=deep), headers=keys["ingest"])
+    assert nested.status_code == 422
+    assert "nested deeper" in nested.json()["error"]["reason"]

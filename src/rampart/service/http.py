@@ -4,8 +4,10 @@
 |---|---|---|
 | ``POST /v1/events`` | ingest | one event → its decision (with ``verdicts`` found by it) |
 | ``POST /v1/events:batch`` | ingest | a JSON array of ``MAX_BATCH_EVENTS`` events at most |
+| ``POST /v1/events:noop`` | ingest | the body read and checked as one event's, not scored |
 | ``POST /v1/labels`` | ingest | one contract label, applied and logged |
 | ``GET /v1/decisions/{event_id}`` | analyst, investigator | the decision given to an event |
+| ``GET /v1/entities/{type}/{id}`` | analyst, investigator | what is known of an entity |
 | ``GET /metrics`` | admin | Prometheus metrics |
 | ``GET /healthz``, ``GET /readyz``, ``/schema`` | none | liveness, readiness, OpenAPI |
 
@@ -16,16 +18,23 @@ A rejected event is a 422 whose ``error`` names the line, the event id, the fiel
 for the whole body) and the reason; a body over its size limit is a 413, one nested deeper than
 ``MAX_DEPTH`` a 422. Errors repeat nothing the caller did not send, and nothing of a request is
 logged but its route, status and time.
+
+Each key is rate limited (:mod:`~rampart.service.ratelimit`): a token per event (a batch pays
+for its events, any other call one), ``DEFAULT_RATE`` a second unless the operator says; over the
+limit a call is a 429 with ``Retry-After`` (whole seconds) and takes nothing. Health, readiness
+and the OpenAPI document are not limited.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from itertools import accumulate
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
 import msgspec
 from litestar import Litestar, Request, Response, get, post
@@ -38,6 +47,7 @@ from litestar.exceptions import (
 )
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
 from litestar.params import FromPath, RawBody
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import (
@@ -48,9 +58,12 @@ from prometheus_client import (
     generate_latest,
 )
 
+from rampart.contract.events import Event
 from rampart.contract.outputs import Decision, Label
 from rampart.contract.validate import ContractError
+from rampart.service.entities import ENTITY_TYPES, EntityIndex, EntityView, view_entity
 from rampart.service.keys import ENDPOINT_ROLES, KeyStore, allowed
+from rampart.service.ratelimit import DEFAULT_RATE, RateLimiter
 from rampart.service.scorer import (
     Answer,
     EventResult,
@@ -193,6 +206,49 @@ def _too_deep(body: bytes) -> ErrorBody | None:
 
 
 _STATUS: Final = {"invalid": 422, "late": 422, "duplicate": 409}
+_NOOP: Final = {"status": "ok", "scored": False}
+MAX_ENTITY_ID: Final = 128  # the contract's longest id
+
+
+# The request bodies are read raw (RawBody: the scorer validates the bytes itself, with precise
+# errors), so OpenAPI learns their shape from the contract's event structs: clients and
+# Schemathesis then see and send real events.
+# Inlined (Litestar rebuilds components/schemas from its own registry, dropping added ones); the
+# contract's structs nest a few levels and never recursively, so inlining ends.
+def _inlined(schema: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            return _inlined(defs[schema["$ref"].rpartition("/")[2]], defs)
+        return {key: _inlined(value, defs) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [_inlined(value, defs) for value in schema]
+    return schema
+
+
+_EVENT_SCHEMA, _DEFS = msgspec.json.schema_components([Event])
+EVENT_SCHEMA: Final[dict[str, Any]] = _inlined(_EVENT_SCHEMA[0], _DEFS)
+BATCH_SCHEMA: Final[dict[str, Any]] = {
+    "type": "array",
+    "items": EVENT_SCHEMA,
+    "maxItems": MAX_BATCH_EVENTS,
+}
+
+
+def _body_of(schema: dict[str, Any]) -> RequestBody:
+    media = OpenAPIMediaType(schema=cast(Schema, schema))  # a plain dict is written as it is
+    return RequestBody(content={"application/json": media}, required=True)
+
+
+@dataclass
+class _EventOperation(Operation):
+    def __post_init__(self) -> None:
+        self.request_body = _body_of(EVENT_SCHEMA)
+
+
+@dataclass
+class _BatchOperation(Operation):
+    def __post_init__(self) -> None:
+        self.request_body = _body_of(BATCH_SCHEMA)
 
 
 def _guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
@@ -211,6 +267,34 @@ def _guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHan
         raise NotAuthorizedException("the API key is not valid")
     if not allowed(role, ENDPOINT_ROLES[endpoint]):
         raise PermissionDeniedException(f"the `{role}` role may not call this endpoint")
+    # The bucket is the key's id (its public part); a batch pays once its events are counted.
+    connection.state.rate_key = key.split("_")[1]
+    if not handler.opt.get("rate_by_events"):
+        _take(connection, 1)
+
+
+def _take(connection: ASGIConnection[Any, Any, Any, Any], cost: int) -> None:
+    """Charge ``cost`` events to the caller's key, or answer 429 (413 above the burst)."""
+    limiter: RateLimiter = connection.app.state.rate_limiter
+    wait = limiter.take(connection.state.rate_key, cost)
+    if wait == 0.0:
+        return
+    if wait == float("inf"):
+        raise HTTPException(
+            status_code=413,
+            detail=(
+                f"{cost} events in one call are more than this key's rate limit lets through at "
+                f"once ({limiter.burst:.0f}); send them in smaller batches"
+            ),
+        )
+    raise HTTPException(
+        status_code=429,
+        detail=(
+            f"this key is over its rate limit of {limiter.rate:g} events a second "
+            f"(burst {limiter.burst:.0f}); retry after the Retry-After header's seconds"
+        ),
+        headers={"Retry-After": str(max(1, math.ceil(wait)))},
+    )
 
 
 def _with_scorer(request: Request[Any, Any, Any], call: Callable[[Scorer], R]) -> R | Response[Any]:
@@ -229,6 +313,7 @@ def _with_scorer(request: Request[Any, Any, Any], call: Callable[[Scorer], R]) -
     opt={"endpoint": "events"},
     request_max_body_size=MAX_EVENT_BYTES,
     summary="Score one event",
+    operation_class=_EventOperation,
 )
 def post_event(body: RawBody, request: Request[Any, Any, Any]) -> Response[Any]:
     deep = _too_deep(body)
@@ -248,17 +333,20 @@ def post_event(body: RawBody, request: Request[Any, Any, Any]) -> Response[Any]:
     "/v1/events:batch",
     status_code=200,
     sync_to_thread=True,
-    opt={"endpoint": "events"},
+    opt={"endpoint": "events", "rate_by_events": True},
     request_max_body_size=MAX_BATCH_BYTES,
     summary=f"Score a JSON array of up to {MAX_BATCH_EVENTS} events",
+    operation_class=_BatchOperation,
 )
 def post_batch(body: RawBody, request: Request[Any, Any, Any]) -> Response[Any]:
     deep = _too_deep(body)
     if deep is not None:
+        _take(request, 1)  # a body that holds no events costs as a call: floods of them too
         return Response(deep, status_code=422)
     try:
         items = msgspec.json.decode(body, type=list[msgspec.Raw])
     except msgspec.DecodeError as exc:
+        _take(request, 1)
         reason = (
             "must be a JSON array of events"
             if isinstance(exc, msgspec.ValidationError)
@@ -269,10 +357,12 @@ def post_batch(body: RawBody, request: Request[Any, Any, Any]) -> Response[Any]:
             status_code=422,
         )
     if len(items) > MAX_BATCH_EVENTS:
+        _take(request, 1)
         raise HTTPException(
             status_code=413,
             detail=f"a batch holds at most {MAX_BATCH_EVENTS} events, got {len(items)}",
         )
+    _take(request, max(1, len(items)))
     results = _with_scorer(request, lambda scorer: scorer.score_many([bytes(i) for i in items]))
     if isinstance(results, Response):
         return results
@@ -286,6 +376,25 @@ def post_batch(body: RawBody, request: Request[Any, Any, Any]) -> Response[Any]:
             shown.append(BatchItem(index=index, status=200, decision=result.answer))
     accepted = sum(1 for item in shown if item.status == 200)
     return Response(BatchBody(accepted=accepted, rejected=len(shown) - accepted, results=shown))
+
+
+@post(
+    "/v1/events:noop",
+    status_code=200,
+    sync_to_thread=True,
+    opt={"endpoint": "noop"},
+    request_max_body_size=MAX_EVENT_BYTES,
+    summary="Read one event and score nothing (the baseline of the benchmarks)",
+    operation_class=_EventOperation,
+)
+def post_noop(body: RawBody, request: Request[Any, Any, Any]) -> Response[Any]:
+    """What serving costs without scoring: the same key, role, rate, size and nesting checks as
+    ``POST /v1/events``, the same thread hop, the body read; ``benchmarks/`` runs both against
+    one server to tell the scorer's cost from the HTTP stack's."""
+    deep = _too_deep(body)
+    if deep is not None:
+        return Response(deep, status_code=422)
+    return Response(_NOOP)
 
 
 @post(
@@ -317,6 +426,37 @@ def get_decision(event_id: FromPath[str], request: Request[Any, Any, Any]) -> De
     return decision
 
 
+@get(
+    "/v1/entities/{entity_type:str}/{entity_id:str}",
+    sync_to_thread=True,
+    opt={"endpoint": "entities"},
+    summary="What is known of one entity",
+    raises=[HTTPException],
+)
+def get_entity(
+    entity_type: FromPath[str], entity_id: FromPath[str], request: Request[Any, Any, Any]
+) -> EntityView:
+    """The entity's online features (those keyed by its kind alone, as of the engine clock), the
+    areas it is flagged in and its verdicts, its links in the graphs, and its recent decisions
+    (newest first). ``entity_type``: one of ``user``, ``device``, ``ip``, ``item``, ``seller``,
+    ``instrument``, ``session``, ``coupon``. An entity nothing is known of is a 200 with empty
+    sections and ``known: false``. An ``ip`` is looked up by its pseudonym and answered as sent.
+    """
+    if entity_type not in ENTITY_TYPES:
+        raise HTTPException(
+            status_code=404,
+            detail=f"unknown entity type; the types are {', '.join(ENTITY_TYPES)}",
+        )
+    if not entity_id or len(entity_id) > MAX_ENTITY_ID:
+        raise HTTPException(
+            status_code=404, detail=f"an entity id is 1 to {MAX_ENTITY_ID} characters"
+        )
+    scorer: Scorer = request.app.state.scorer
+    index: EntityIndex | None = request.app.state.entities
+    # In a thread: the scorer's lock may be held by a whole batch (and its fsync).
+    return scorer.read(lambda s: view_entity(s, index, entity_type, entity_id))
+
+
 @get("/metrics", sync_to_thread=False, opt={"endpoint": "metrics"}, include_in_schema=False)
 def get_metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     metrics: Metrics = request.app.state.metrics
@@ -345,15 +485,37 @@ def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response
     return Response({"status_code": 500, "detail": "internal server error"}, status_code=500)
 
 
-def create_app(scorer: Scorer, keys: KeyStore, *, metrics: Metrics | None = None) -> Litestar:
-    """The API over an opened scorer; keys are checked on every call to a guarded endpoint."""
+def create_app(
+    scorer: Scorer,
+    keys: KeyStore,
+    *,
+    metrics: Metrics | None = None,
+    rate_limit: float = DEFAULT_RATE,
+    rate_burst: float | None = None,
+    entities: EntityIndex | None = None,
+) -> Litestar:
+    """The API over an opened scorer; keys are checked on every call to a guarded endpoint.
+
+    ``rate_limit``: events a second per key (0: none), with ``rate_burst`` at once (default: a
+    second's worth, and never less than a full batch). ``entities``: the index the scorer's
+    observers feed (``Scorer.open(..., observers=[index.add])``, so that it holds what the log
+    replayed); without one, an index is hung on the scorer now and sees only new events.
+    """
     metrics = metrics or Metrics()
+    if entities is None:
+        entities = EntityIndex(
+            pseudonymize_ip=lambda ip: scorer.intake.privacy.pseudonymizer.token("ip", ip)
+        )
+        scorer.observers.append(entities.add)
+    burst = rate_burst if rate_burst is not None else max(rate_limit, MAX_BATCH_EVENTS)
     app = Litestar(
         route_handlers=[
             post_event,
             post_batch,
+            post_noop,
             post_label,
             get_decision,
+            get_entity,
             get_metrics,
             healthz,
             readyz,
@@ -367,6 +529,8 @@ def create_app(scorer: Scorer, keys: KeyStore, *, metrics: Metrics | None = None
     app.state.scorer = scorer
     app.state.api_keys = keys
     app.state.metrics = metrics
+    app.state.rate_limiter = RateLimiter(rate_limit, burst)
+    app.state.entities = entities
     return app
 
 

@@ -42,6 +42,8 @@ ENDPOINT_ROLES: Final[dict[str, frozenset[Role]]] = {
     "events": frozenset({"ingest"}),
     "labels": frozenset({"ingest"}),
     "decisions": frozenset({"analyst", "investigator"}),
+    "entities": frozenset({"analyst", "investigator"}),
+    "noop": frozenset({"ingest"}),
     "metrics": frozenset(),
 }
 
