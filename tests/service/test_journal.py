@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from tests.service.streams import feed, stream
 
-from rampart.service.scorer import Scorer
+from rampart.service.scorer import EventResult, Scorer
 from rampart.service.snapshot import SnapshotKeyError
 from rampart.service.wal import WriteAheadLog, segment_numbers
 
@@ -101,3 +101,36 @@ def test_a_snapshot_sealed_with_another_secret_is_refused(
     monkeypatch.setenv("RAMPART_PSEUDONYM_SECRET", "another-secret-entirely-0123456789ab")
     with pytest.raises(SnapshotKeyError, match="another key"):
         Scorer.open(tmp_path)
+
+
+def test_changes_to_the_rules_survive_a_snapshot_that_drops_their_records(tmp_path: Path) -> None:
+    from rampart.service.changes import PutRule, RuleDefinition, encode_change, served_rules
+
+    def login(number: int) -> bytes:
+        return (
+            b'{"event_id":"e%d","type":"account.login","ts":"2026-03-01T10:%02d:00Z",'
+            b'"user_id":"u1","device":{"id":"d%d"},"props":{"success":true}}'
+            % (number, number, number)
+        )
+
+    rule = RuleDefinition(
+        expression='event.type == "account.login" and features.user_since_login < 600',
+        areas=["account_integrity"],
+        action="block",
+        weight=0.9,
+        mode="live",
+    )
+    with Scorer.open(tmp_path, demo=True, snapshot_every=3) as scorer:
+        scorer.score(login(0))
+        scorer.change(encode_change(PutRule(pack="default", rule="quick", definition=rule)))
+        for number in range(1, 6):
+            scorer.score(login(number))
+        before = [scorer.decision(f"e{number}") for number in range(6)]
+    assert sum(decision is not None and decision.action == "block" for decision in before) == 5
+    with Scorer.open(tmp_path, demo=True, snapshot_every=3) as again:
+        assert again.restored
+        assert "quick" in served_rules(again.engine).rules
+        assert [again.decision(f"e{number}") for number in range(6)] == before
+        blocked = again.score(login(6))
+        assert isinstance(blocked, EventResult)
+        assert blocked.answer.action == "block"

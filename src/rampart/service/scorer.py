@@ -133,6 +133,7 @@ class Scorer:
         self.replayed = 0
         self.restored = False
         self._since_snapshot = 0
+        self._changes: list[bytes] = []
         self._answers: OrderedDict[str, bytes] = OrderedDict()
         # Called with each event scored (replayed ones included), under the scorer's lock:
         # indexes of what was decided (recent decisions per entity) hang here.
@@ -380,6 +381,7 @@ class Scorer:
             return self._apply_label(payload)
         if kind == "change":
             apply_change(self.engine, payload)
+            self._changes.append(payload)
             return None
         item = self._take(payload, line)
         if isinstance(item, Accepted):
@@ -443,11 +445,15 @@ class Scorer:
                 engine=self.engine.state(),
                 features=self.engine.features.snapshot(),
                 answers=list(self._answers.items()),
+                changes=list(self._changes),
             )
         )
 
     def _restore(self, data: bytes) -> None:
         state = decode_scorer_state(data)
+        for change in state.changes:
+            apply_change(self.engine, change)
+        self._changes = list(state.changes)
         state.intake.restore(self.intake)
         self.engine.load_state(state.engine)
         features = self.engine.features

@@ -1,8 +1,9 @@
 """A served scorer's whole state as one sealed blob: what a snapshot keeps.
 
 A snapshot holds the intake (watermark, remembered ids, counts), the engine (its memory of
-decisions, flagged entities, detector stages), the online features and the answers kept for
-re-sent ids: everything the next event's decision depends on. Restoring it into a fresh scorer
+decisions, flagged entities, detector stages), the online features, the answers kept for
+re-sent ids and the changes made to the rules and lists: everything the next event's decision
+depends on. Restoring it into a fresh scorer
 built from the same rule pack and secret, then applying the log records after it, gives the
 state of a scorer that never stopped.
 
@@ -51,6 +52,9 @@ class ScorerState(msgspec.Struct, kw_only=True):
     engine: EngineState
     features: bytes
     answers: list[tuple[str, bytes]]
+    # The changes applied to the engine (rules, lists), in order: they are re-applied to the
+    # engine built from the pack before the state goes back in.
+    changes: list[bytes] = []
 
 
 class SnapshotPoint(msgspec.Struct, array_like=True):
