@@ -1,13 +1,22 @@
-"""Shared test fixtures: where the contract lives, relative to the repository."""
+"""Shared test fixtures: the contract, tiny simulated worlds, empty records databases.
+
+PostgreSQL is the one `.ci/run` starts (``RAMPART_TEST_POSTGRES_URL`` points elsewhere). Each
+test that asks for a database gets a schema of its own, named at random and dropped afterwards,
+so parallel workers and repeated runs never see each other's rows.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from rampart.simulate import world_config, write_world
 
@@ -47,3 +56,37 @@ def tiny_world_of(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], P
         return written[seed]
 
     return world
+
+
+POSTGRES_URL = os.environ.get(
+    "RAMPART_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[Engine]:
+    engine = create_engine(POSTGRES_URL)
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL} (.ci/run starts it): {exc}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database on each engine (PostgreSQL: a fresh schema of its own)."""
+    if request.param == "sqlite":
+        yield f"sqlite+pysqlite:///{tmp_path / 'records.sqlite'}"
+        return
+    admin: Engine = request.getfixturevalue("postgres_admin")
+    schema = f"records_test_{uuid.uuid4().hex[:16]}"
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

@@ -1,31 +1,22 @@
 """Every records test runs twice: on a SQLite file and on the real PostgreSQL.
 
-PostgreSQL is the one `.ci/run` starts (``RAMPART_TEST_POSTGRES_URL`` points elsewhere). Each
-test gets a schema of its own, named at random and dropped afterwards, so parallel workers and
-repeated runs never see each other's rows. Nothing here is mocked: a backend is done when this
-suite passes on it.
+The ``database_url`` fixture (tests/conftest.py) gives each test an empty database on each
+engine. Nothing here is mocked: a backend is done when this suite passes on it.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine
 
 from rampart.ingest.pii import Pseudonymizer
 from rampart.records.connect import create_records_engine
 from rampart.records.entities import EntityKeeper
 from rampart.records.store import Records
 
-POSTGRES_URL = os.environ.get(
-    "RAMPART_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 SECRET = b"records-tests-secret-0123456789"
 
 
@@ -38,35 +29,6 @@ class StepClock:
     def __call__(self) -> datetime:
         self.now += timedelta(seconds=1)
         return self.now
-
-
-@pytest.fixture(scope="session")
-def postgres_admin() -> Iterator[Engine]:
-    engine = create_engine(POSTGRES_URL)
-    try:
-        with engine.connect():
-            pass
-    except OperationalError as exc:
-        pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL} (.ci/run starts it): {exc}")
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database on each engine (PostgreSQL: a fresh schema of its own)."""
-    if request.param == "sqlite":
-        yield f"sqlite+pysqlite:///{tmp_path / 'records.sqlite'}"
-        return
-    admin: Engine = request.getfixturevalue("postgres_admin")
-    schema = f"records_test_{uuid.uuid4().hex[:16]}"
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 @pytest.fixture
