@@ -212,7 +212,9 @@ def test_redis_restarted_mid_stream_loses_nothing_it_acknowledged(
         with pytest.raises(ScorerUnavailableError, match=r"Redis\) is unreachable"):
             replica.score_many(events)
         assert replica.failure is None  # passing: it answers again once Redis is back
+        assert "unreachable" in (replica.unready() or "")
         server.start()
+        assert replica.unready() is None
         given += [feed(replica, labels, events) for labels, events in batches[half:]]
     assert given == expected
     # A replica started now finds everything in the restarted Redis.
@@ -234,6 +236,7 @@ def test_a_redis_that_comes_back_empty_stops_the_replicas_clearly(
         with pytest.raises(ScorerUnavailableError, match="is gone from Redis"):
             replica.score_many(events[100:])
         assert replica.failure is not None
+        assert "is gone from Redis" in (replica.unready() or "")
 
 
 def test_two_served_replicas_answer_as_one_process(

@@ -256,6 +256,16 @@ class Scorer:
         threading.Thread(target=catch_up, name="rampart-follow", daemon=True).start()
         return stop.set
 
+    def unready(self) -> str | None:
+        """Why this scorer cannot take events now (None: it can); catches up to find out."""
+        if self.failure is not None:
+            return self.failure
+        try:
+            self.read(lambda scorer: None)
+        except ScorerUnavailableError as exc:
+            return str(exc)
+        return None
+
     def decision(self, event_id: str) -> Decision | None:
         """The decision given to ``event_id``, while it is held."""
         stored = self.read(lambda scorer: scorer._answers.get(event_id))
