@@ -45,6 +45,12 @@ ENDPOINT_ROLES: Final[dict[str, frozenset[Role]]] = {
     "entities": frozenset({"analyst", "investigator"}),
     "noop": frozenset({"ingest"}),
     "metrics": frozenset(),
+    # Admin (rampart.service.admin): analysts read rules, history and models; investigators
+    # read and edit lists (part of working a case); only admin changes rules and models.
+    "admin.read": frozenset({"analyst"}),
+    "admin.write": frozenset(),
+    "admin.lists.read": frozenset({"analyst", "investigator"}),
+    "admin.lists.write": frozenset({"investigator"}),
 }
 
 
