@@ -178,3 +178,22 @@ def test_a_torn_last_record_is_dropped_on_restart(tmp_path: Path) -> None:
         assert isinstance(scorer.score(_login("e2", 1)), EventResult)
     with Scorer.open(tmp_path, demo=True) as scorer:
         assert scorer.replayed == 2
+
+
+def test_a_re_sent_event_gets_its_verdicts_again(
+    tiny_world_of: Callable[[int], Path], tmp_path: Path
+) -> None:
+    """A redelivery after a crash that lost what was published must not lose the verdicts."""
+    events = (tiny_world_of(3) / "events.jsonl").read_bytes().splitlines()
+    with Scorer.open(tmp_path, demo=True) as scorer:
+        with_verdicts = [
+            (raw, result.answer)
+            for raw, result in zip(events, scorer.score_many(events), strict=True)
+            if isinstance(result, EventResult) and result.answer.verdicts
+        ]
+        assert with_verdicts
+        for raw, answer in with_verdicts[:20]:
+            again = scorer.score(raw)
+            assert isinstance(again, EventResult)
+            assert again.duplicate
+            assert again.answer == answer

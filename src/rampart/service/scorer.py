@@ -141,6 +141,7 @@ class Scorer:
         self._lock = threading.Lock()
         self._encode = msgspec.json.Encoder().encode
         self._decode_decision = msgspec.json.Decoder(Decision).decode
+        self._decode_answer = msgspec.json.Decoder(Answer).decode
         self._decode_label = msgspec.json.Decoder(Label).decode
         self._start()
 
@@ -213,7 +214,7 @@ class Scorer:
             for index, event_id in valid:
                 stored = self._answers.get(event_id)
                 if stored is not None:
-                    results[index] = _duplicate(self._decode_decision(stored))
+                    results[index] = EventResult(self._decode_answer(stored), duplicate=True)
                 else:
                     fresh.append(index)
             ticket = 0
@@ -288,8 +289,8 @@ class Scorer:
         event_id = accepted.event.event_id
         if scored.duplicate:
             return EventResult(Answer(**msgspec.structs.asdict(scored.decision)), duplicate=True)
-        self._remember(event_id, scored.decision)
         answer = Answer(**msgspec.structs.asdict(scored.decision), verdicts=scored.verdicts)
+        self._remember(event_id, answer)
         for observer in self.observers:
             observer(accepted, answer)
         return EventResult(answer)
@@ -307,10 +308,12 @@ class Scorer:
                 ),
             )
             return Rejection(error, "duplicate")
-        return _duplicate(self._decode_decision(stored))
+        return EventResult(self._decode_answer(stored), duplicate=True)
 
-    def _remember(self, event_id: str, decision: Decision) -> None:
-        self._answers[event_id] = self._encode(decision)
+    def _remember(self, event_id: str, answer: Answer) -> None:
+        # With its verdicts: a re-sent event (a redelivery after a crash that lost what was
+        # published) gets the whole answer again.
+        self._answers[event_id] = self._encode(answer)
         if len(self._answers) > self.decision_memory:
             self._answers.popitem(last=False)
 
@@ -505,10 +508,6 @@ def _event_id(raw: bytes) -> str:
     event = parse_line(raw, 1)
     assert not isinstance(event, ContractError)
     return event.event_id
-
-
-def _duplicate(decision: Decision) -> EventResult:
-    return EventResult(Answer(**msgspec.structs.asdict(decision)), duplicate=True)
 
 
 def _label_error(exc: msgspec.DecodeError) -> ContractError:
