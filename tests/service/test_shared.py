@@ -48,7 +48,12 @@ def _replica(
     folder: Path, namespace: str, url: str = REDIS, *, snapshot_every: int = 250_000
 ) -> Scorer:
     return Scorer.open(
-        folder, demo=True, redis_url=url, namespace=namespace, snapshot_every=snapshot_every
+        folder,
+        demo=True,
+        redis_url=url,
+        namespace=namespace,
+        snapshot_every=snapshot_every,
+        snapshot_gap=0,  # the tests are seconds long: every due snapshot is kept
     )
 
 
@@ -288,3 +293,25 @@ def test_two_served_replicas_answer_as_one_process(
     rejected = [shown for shown in given if "reason" in shown]
     assert not rejected
     assert given == expected
+
+
+def test_replicas_keep_one_snapshot_per_gap_so_a_lagging_replica_keeps_its_place(
+    tiny_world_of: Callable[[int], Path], tmp_path: Path, namespace: str
+) -> None:
+    events = (tiny_world_of(3) / "events.jsonl").read_bytes().splitlines()[:2000]
+    busy = Scorer.open(
+        tmp_path / "busy", demo=True, redis_url=REDIS, namespace=namespace, snapshot_every=100
+    )
+    lagging = _replica(tmp_path / "lagging", namespace)
+    with busy, lagging:
+        for start in range(0, len(events), 100):
+            busy.score_many(events[start : start + 100])
+        # One snapshot (the default gap is a minute): the log was not trimmed under the
+        # replica that applied nothing yet, which catches up with every record.
+        client = redis.Redis.from_url(REDIS)
+        assert client.get(f"rampart:{{{namespace}}}:trimmed") is None
+        client.close()
+        assert lagging.unready() is None
+        assert lagging.read(lambda scorer: scorer.state()) == busy.read(
+            lambda scorer: scorer.state()
+        )

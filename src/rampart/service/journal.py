@@ -16,10 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import Final, NamedTuple, Protocol
 
 from rampart.service.snapshot import SnapshotFile, SnapshotPoint, seal, unseal
 from rampart.service.wal import RecordKind, WriteAheadLog
+
+# Seconds at least between two snapshots of replicas sharing a log: it keeps that much before
+# the latest snapshot, which a replica must lag by to lose its place (idle ones catch up every
+# second).
+DEFAULT_SNAPSHOT_GAP: Final = 60.0
 
 
 class JournalUnavailableError(RuntimeError):
@@ -57,8 +62,8 @@ class Journal(Protocol):
         """Return once the records of ``ticket`` survive a crash (called outside the lock)."""
         ...
 
-    def mark(self) -> str:
-        """The position of the state as of now, for a snapshot (called under the lock)."""
+    def mark(self) -> str | None:
+        """The position of the state as of now for a snapshot, or None to skip this one."""
         ...
 
     def save_snapshot(self, position: str, state: bytes) -> None:

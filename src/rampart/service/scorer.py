@@ -50,7 +50,13 @@ from rampart.packs import DEFAULT_PACK
 from rampart.service.assemble import choose_privacy
 from rampart.service.changes import apply_change, check_change
 from rampart.service.checkpoint import CheckpointStore, IntakeCheckpoint
-from rampart.service.journal import Applied, Journal, JournalUnavailableError, LocalJournal
+from rampart.service.journal import (
+    DEFAULT_SNAPSHOT_GAP,
+    Applied,
+    Journal,
+    JournalUnavailableError,
+    LocalJournal,
+)
 from rampart.service.runtime import scoring_gc
 from rampart.service.snapshot import ScorerState, decode_scorer_state, encode_scorer_state
 from rampart.service.wal import RecordKind
@@ -159,13 +165,15 @@ class Scorer:
         snapshot_every: int = DEFAULT_SNAPSHOT_EVERY,
         redis_url: str | None = None,
         namespace: str = "default",
+        snapshot_gap: float = DEFAULT_SNAPSHOT_GAP,
     ) -> Scorer:
         """A scorer for ``data_dir`` (created if new), started from its snapshot and log.
 
         Without a configured pseudonymisation secret, a random one is kept under
         ``data_dir/state`` so that the replayed state is the one the answers came from (replicas
         sharing Redis must all be given the same secret). With ``redis_url`` the journal is the
-        log shared by every replica of ``namespace`` (:mod:`rampart.service.shared`).
+        log shared by every replica of ``namespace`` (:mod:`rampart.service.shared`), which keeps
+        one snapshot per ``snapshot_gap`` seconds at most.
         """
         data_dir.mkdir(parents=True, exist_ok=True)
         privacy = choose_privacy(
@@ -177,7 +185,12 @@ class Scorer:
             from rampart.service.shared import SharedJournal
 
             journal = SharedJournal.connect(
-                redis_url, namespace, key=derive("wal"), snapshot_key=derive("snapshot"), warn=warn
+                redis_url,
+                namespace,
+                key=derive("wal"),
+                snapshot_key=derive("snapshot"),
+                snapshot_gap=snapshot_gap,
+                warn=warn,
             )
         else:
             journal = LocalJournal(data_dir, wal_key=derive("wal"), snapshot_key=derive("snapshot"))
@@ -439,7 +452,8 @@ class Scorer:
         if self._since_snapshot < self.snapshot_every or self.failure is not None:
             return None
         self._since_snapshot = 0
-        return self.journal.mark(), self.state()
+        position = self.journal.mark()
+        return (position, self.state()) if position is not None else None
 
     def _save_snapshot(self, position: str, state: bytes) -> None:
         # Written outside the lock: events keep flowing while the snapshot goes to disk.

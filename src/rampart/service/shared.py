@@ -35,7 +35,7 @@ import msgspec
 import redis
 import redis.exceptions
 
-from rampart.service.journal import Applied, JournalUnavailableError
+from rampart.service.journal import DEFAULT_SNAPSHOT_GAP, Applied, JournalUnavailableError
 from rampart.service.snapshot import SnapshotPoint, seal, unseal
 from rampart.service.wal import RecordKind
 
@@ -44,21 +44,20 @@ _TAG_KINDS: Final[dict[bytes, RecordKind]] = {tag: kind for kind, tag in _KIND_T
 _RECORD_PURPOSE: Final = b"rampart-shared record"
 _SNAPSHOT_PURPOSE: Final = b"rampart-shared snapshot"
 _READ_CHUNK: Final = 10_000
+
 _START: Final = "0-0"
 _Entries = list[tuple[bytes, dict[bytes, bytes]]]
 _UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
-# Keep the newer snapshot only, and trim the log to the one before it: a replica a whole
-# snapshot interval behind still finds its next record.
+# Keep a snapshot only if it is at least the gap newer than the one held, and trim the log to
+# the one before it: the log always holds the gap's worth of records before the latest
+# snapshot, so a replica less than that behind still finds its next record.
 _SAVE_SNAPSHOT: Final = """
-local function newer(a, b)
-  local am, as = string.match(a, "(%d+)-(%d+)")
-  local bm, bs = string.match(b, "(%d+)-(%d+)")
-  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
-  return am > bm or (am == bm and as > bs)
+local function milliseconds(position)
+  return tonumber(string.match(position, "(%d+)-"))
 end
 local old = redis.call('GET', KEYS[2])
-if old and not newer(ARGV[1], old) then return 0 end
+if old and milliseconds(ARGV[1]) < milliseconds(old) + tonumber(ARGV[3]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('SET', KEYS[2], ARGV[1])
 if old then
@@ -83,8 +82,15 @@ class SharedJournal:
     """The journal of one replica in a group sharing ``namespace`` on one Redis."""
 
     def __init__(
-        self, client: redis.Redis, namespace: str, *, key: bytes, snapshot_key: bytes
+        self,
+        client: redis.Redis,
+        namespace: str,
+        *,
+        key: bytes,
+        snapshot_key: bytes,
+        snapshot_gap: float = DEFAULT_SNAPSHOT_GAP,
     ) -> None:
+        """``snapshot_gap``: seconds at least between two snapshots of the namespace."""
         self.client = client
         self.namespace = namespace
         # One hash slot for the namespace: the transaction and the script touch several keys.
@@ -96,6 +102,7 @@ class SharedJournal:
         self._epoch_key = prefix + "epoch"
         self._key = key
         self._snapshot_key = snapshot_key
+        self._gap_ms = int(snapshot_gap * 1000)
         self.position = _START
         self._save = client.register_script(_SAVE_SNAPSHOT)
         try:
@@ -114,6 +121,7 @@ class SharedJournal:
         *,
         key: bytes,
         snapshot_key: bytes,
+        snapshot_gap: float = DEFAULT_SNAPSHOT_GAP,
         warn: Callable[[str], None] = lambda message: None,
     ) -> SharedJournal:
         """A journal on the Redis at ``url``; warns when Redis does not keep its data on disk."""
@@ -129,7 +137,7 @@ class SharedJournal:
             pass  # CONFIG is often disabled on managed Redis: nothing to check then
         except _UNREACHABLE as exc:
             raise _unreachable(exc) from exc
-        return cls(client, namespace, key=key, snapshot_key=snapshot_key)
+        return cls(client, namespace, key=key, snapshot_key=snapshot_key, snapshot_gap=snapshot_gap)
 
     # --- the journal ---------------------------------------------------------------------------
 
@@ -199,14 +207,24 @@ class SharedJournal:
     def wait_durable(self, ticket: int) -> None:
         """Nothing to wait for: Redis acknowledged the transaction (fsynced with ``always``)."""
 
-    def mark(self) -> str:
+    def mark(self) -> str | None:
+        # Every replica applies every record and would snapshot at about the same moment:
+        # only one snapshot per gap is kept, so the others skip the work.
+        try:
+            held = self.client.get(self._snapshot_position)
+        except _UNREACHABLE:
+            return None
+        if isinstance(held, bytes) and (
+            stream_id(self.position)[0] < stream_id(held.decode())[0] + self._gap_ms
+        ):
+            return None
         return self.position
 
     def save_snapshot(self, position: str, state: bytes) -> None:
         point = SnapshotPoint(position, seal(self._snapshot_key, state, purpose=_SNAPSHOT_PURPOSE))
         keys = [self._snapshot, self._snapshot_position, self._log, self._trimmed]
         try:
-            self._save(keys=keys, args=[position, msgspec.msgpack.encode(point)])
+            self._save(keys=keys, args=[position, msgspec.msgpack.encode(point), self._gap_ms])
         except _UNREACHABLE as exc:
             raise _unreachable(exc) from exc
 
