@@ -65,7 +65,7 @@ class _Sender(threading.Thread):
 def test_sigkill_under_concurrent_load_loses_no_answered_event(
     tiny_world_of: Callable[[int], Path], tmp_path: Path
 ) -> None:
-    events = (tiny_world_of(5) / "events.jsonl").read_bytes().splitlines()[:4000]
+    events = (tiny_world_of(3) / "events.jsonl").read_bytes().splitlines()[:4000]
     data_dir, log = tmp_path / "data", tmp_path / "server.log"
     ingest = {"Authorization": f"Bearer {key(data_dir, 'ingest')}"}
     analyst = {"Authorization": f"Bearer {key(data_dir, 'analyst')}"}
