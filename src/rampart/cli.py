@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,7 +35,7 @@ from rampart.detect.rules.errors import PackError
 from rampart.detect.rules.pack import load_pack
 from rampart.ingest.pii import MissingSecretError, Pseudonymizer, SecretError
 from rampart.ingest.pipeline import Intake, IntakeStats
-from rampart.ingest.privacy import EventPrivacy
+from rampart.ingest.privacy import Accepted, EventPrivacy
 from rampart.ingest.rejects import RejectSink
 from rampart.ingest.sources.base import SourceRecord
 from rampart.ingest.sources.formats import (
@@ -65,7 +65,7 @@ from rampart.service.scoring import RunStats
 from rampart.simulate import DIFFICULTIES, PRESETS, WorldSummary, world_config, write_world
 
 if TYPE_CHECKING:
-    from rampart.service.scorer import Scorer
+    from rampart.service.scorer import Answer, Scorer
 
 app = typer.Typer(
     name="rampart",
@@ -1284,6 +1284,20 @@ def serve(
     ] = None,
     redis_url: RedisOption = None,
     namespace: NamespaceOption = "default",
+    rate_limit: Annotated[
+        float,
+        typer.Option(
+            "--rate-limit",
+            help="Events a second each API key may send (a batch counts its events); 0: no limit.",
+        ),
+    ] = 20_000.0,
+    rate_burst: Annotated[
+        float | None,
+        typer.Option(
+            "--rate-burst",
+            help="Events a key may send at once (default: a second's worth, at least a batch).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API embedded (no services needed), or as a replica sharing Redis.
 
@@ -1291,14 +1305,26 @@ def serve(
     """
     import uvicorn
 
+    from rampart.service.entities import EntityIndex
     from rampart.service.http import create_app
     from rampart.service.keys import KeyStore
 
-    scorer = _open_scorer(data_dir, pack, demo, config, redis_url, namespace)
+    if rate_limit < 0 or (rate_burst is not None and rate_burst < 1):
+        raise _fail("--rate-limit must be 0 (no limit) or more, --rate-burst at least 1")
+    # Fed while the log is replayed, so recent decisions per entity survive a restart.
+    index = EntityIndex()
+    scorer = _open_scorer(data_dir, pack, demo, config, redis_url, namespace, observers=[index.add])
     stop_following = scorer.follow() if redis_url else lambda: None
     with scorer:
         try:
-            uvicorn.run(create_app(scorer, KeyStore(data_dir)), host=host, port=port)
+            api = create_app(
+                scorer,
+                KeyStore(data_dir),
+                rate_limit=rate_limit,
+                rate_burst=rate_burst,
+                entities=index,
+            )
+            uvicorn.run(api, host=host, port=port)
         finally:
             stop_following()
 
@@ -1349,6 +1375,8 @@ def _open_scorer(
     config: Path | None,
     redis_url: str | None,
     namespace: str,
+    *,
+    observers: Sequence[Callable[[Accepted, Answer], None]] = (),
 ) -> Scorer:
     """The scorer of `serve` and `consume`, its state rebuilt (said on stderr)."""
     from rampart.service.journal import JournalUnavailableError
@@ -1366,6 +1394,7 @@ def _open_scorer(
             warn=warn,
             redis_url=redis_url,
             namespace=namespace,
+            observers=observers,
         )
     except (PackError, SecretError, OSError, JournalUnavailableError) as exc:
         raise _fail(str(exc)) from exc

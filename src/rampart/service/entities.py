@@ -143,7 +143,8 @@ class EntityIndex:
 
     Fed through ``Scorer.open(..., observers=[index.add])``, so it is called under the scorer's
     lock; read it under the same lock (``scorer.read``). Entities are keyed as the engine keeps
-    them (an ip by its pseudonym): it holds no raw PII.
+    them (an ip by its pseudonym): it holds no raw PII. It is not in the scorer's snapshots: a
+    scorer restored from one feeds it the events logged after the snapshot only.
     """
 
     def __init__(

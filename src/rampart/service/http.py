@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import Any, Final, TypeVar, cast
+from typing import Annotated, Any, Final, TypeVar, cast
 
 import msgspec
 from litestar import Litestar, Request, Response, get, post
@@ -48,7 +48,7 @@ from litestar.exceptions import (
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
-from litestar.params import FromPath, RawBody
+from litestar.params import FromPath, PathParameter, RawBody
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -61,8 +61,6 @@ from prometheus_client import (
 from rampart.contract.events import Event
 from rampart.contract.outputs import Decision, Label
 from rampart.contract.validate import ContractError
-from rampart.records.store import Records
-from rampart.service.admin import ADMIN_HANDLERS
 from rampart.service.entities import ENTITY_TYPES, EntityIndex, EntityView, view_entity
 from rampart.service.keys import ENDPOINT_ROLES, KeyStore, allowed
 from rampart.service.ratelimit import DEFAULT_RATE, RateLimiter
@@ -229,6 +227,8 @@ def _inlined(schema: Any, defs: dict[str, Any]) -> Any:
 
 _EVENT_SCHEMA, _DEFS = msgspec.json.schema_components([Event])
 EVENT_SCHEMA: Final[dict[str, Any]] = _inlined(_EVENT_SCHEMA[0], _DEFS)
+_LABEL_SCHEMA, _LABEL_DEFS = msgspec.json.schema_components([Label])
+LABEL_SCHEMA: Final[dict[str, Any]] = _inlined(_LABEL_SCHEMA[0], _LABEL_DEFS)
 BATCH_SCHEMA: Final[dict[str, Any]] = {
     "type": "array",
     "items": EVENT_SCHEMA,
@@ -245,6 +245,12 @@ def _body_of(schema: dict[str, Any]) -> RequestBody:
 class _EventOperation(Operation):
     def __post_init__(self) -> None:
         self.request_body = _body_of(EVENT_SCHEMA)
+
+
+@dataclass
+class _LabelOperation(Operation):
+    def __post_init__(self) -> None:
+        self.request_body = _body_of(LABEL_SCHEMA)
 
 
 @dataclass
@@ -406,6 +412,7 @@ def post_noop(body: RawBody, request: Request[Any, Any, Any]) -> Response[Any]:
     opt={"endpoint": "labels"},
     request_max_body_size=MAX_EVENT_BYTES,
     summary="Apply one label",
+    operation_class=_LabelOperation,
 )
 def post_label(body: RawBody, request: Request[Any, Any, Any]) -> Response[Any]:
     deep = _too_deep(body)
@@ -428,6 +435,11 @@ def get_decision(event_id: FromPath[str], request: Request[Any, Any, Any]) -> De
     return decision
 
 
+# Documented only (the handler answers a clear 404 itself, where validation would be a 400).
+_ENTITY_TYPE: Final = PathParameter(schema_extra={"enum": list(ENTITY_TYPES)})
+_ENTITY_ID: Final = PathParameter(schema_extra={"minLength": 1, "maxLength": MAX_ENTITY_ID})
+
+
 @get(
     "/v1/entities/{entity_type:str}/{entity_id:str}",
     sync_to_thread=True,
@@ -436,7 +448,9 @@ def get_decision(event_id: FromPath[str], request: Request[Any, Any, Any]) -> De
     raises=[HTTPException],
 )
 def get_entity(
-    entity_type: FromPath[str], entity_id: FromPath[str], request: Request[Any, Any, Any]
+    entity_type: Annotated[str, _ENTITY_TYPE],
+    entity_id: Annotated[str, _ENTITY_ID],
+    request: Request[Any, Any, Any],
 ) -> EntityView:
     """The entity's online features (those keyed by its kind alone, as of the engine clock), the
     areas it is flagged in and its verdicts, its links in the graphs, and its recent decisions
@@ -456,7 +470,10 @@ def get_entity(
     scorer: Scorer = request.app.state.scorer
     index: EntityIndex | None = request.app.state.entities
     # In a thread: the scorer's lock may be held by a whole batch (and its fsync).
-    return scorer.read(lambda s: view_entity(s, index, entity_type, entity_id))
+    try:
+        return scorer.read(lambda s: view_entity(s, index, entity_type, entity_id))
+    except ScorerUnavailableError as exc:  # a shared journal out of reach: no fresh state
+        raise HTTPException(status_code=503, detail=str(exc)) from exc
 
 
 @get("/metrics", sync_to_thread=False, opt={"endpoint": "metrics"}, include_in_schema=False)
@@ -495,7 +512,6 @@ def create_app(
     rate_limit: float = DEFAULT_RATE,
     rate_burst: float | None = None,
     entities: EntityIndex | None = None,
-    records: Records | None = None,
 ) -> Litestar:
     """The API over an opened scorer; keys are checked on every call to a guarded endpoint.
 
@@ -522,7 +538,6 @@ def create_app(
             get_metrics,
             healthz,
             readyz,
-            *ADMIN_HANDLERS,
         ],
         guards=[_guard],
         middleware=[metrics.middleware],
@@ -535,8 +550,6 @@ def create_app(
     app.state.metrics = metrics
     app.state.rate_limiter = RateLimiter(rate_limit, burst)
     app.state.entities = entities
-    # The admin endpoints' store (rampart.service.admin); None: they answer 503.
-    app.state.records = records
     return app
 
 
