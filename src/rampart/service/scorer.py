@@ -26,6 +26,7 @@ line 1, event e2: ts: is required
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -139,6 +140,7 @@ class Scorer:
         self.replayed = 0
         self.restored = False
         self._since_snapshot = 0
+        self._snapshotting: threading.Thread | None = None
         self._changes: list[bytes] = []
         self._answers: OrderedDict[str, bytes] = OrderedDict()
         # Called with each event scored (replayed ones included), under the scorer's lock:
@@ -448,12 +450,43 @@ class Scorer:
     # --- snapshots -----------------------------------------------------------------------------
 
     def _snapshot_due(self) -> tuple[str, bytes] | None:
-        """The state and its position when a snapshot is due (taken under the lock)."""
-        if self._since_snapshot < self.snapshot_every or self.failure is not None:
+        """Start a snapshot when one is due (called under the lock).
+
+        Encoding the whole state takes seconds for millions of keys, so it is not done under
+        the lock: a child process forked here, a copy-on-write image of this moment, encodes and
+        saves it while this process goes on scoring (as Redis does its BGSAVE). Without
+        ``fork`` the state is encoded now and returned for the caller to save.
+        """
+        due = self._since_snapshot >= self.snapshot_every
+        if not due or self.failure is not None or self._snapshotting is not None:
             return None
         self._since_snapshot = 0
         position = self.journal.mark()
-        return (position, self.state()) if position is not None else None
+        if position is None:
+            return None
+        if not hasattr(os, "fork"):
+            return position, self.state()
+        child = os.fork()
+        if child == 0:  # pragma: no cover - runs in the child, which never returns
+            saved = 1
+            try:
+                self.journal.save_snapshot(position, self.state())
+                saved = 0
+            finally:
+                os._exit(saved)
+        self._snapshotting = threading.Thread(
+            target=self._reap, args=(child,), name="rampart-snapshot", daemon=True
+        )
+        self._snapshotting.start()
+        return None
+
+    def _reap(self, child: int) -> None:
+        _, status = os.waitpid(child, 0)
+        with self._lock:
+            self._snapshotting = None
+            if os.waitstatus_to_exitcode(status) != 0:
+                # The log still holds every record: the next call tries again.
+                self._since_snapshot = self.snapshot_every
 
     def _save_snapshot(self, position: str, state: bytes) -> None:
         # Written outside the lock: events keep flowing while the snapshot goes to disk.
@@ -463,6 +496,12 @@ class Scorer:
             # The log still holds every record: the next snapshot will try again.
             with self._lock:
                 self._since_snapshot = self.snapshot_every
+
+    def wait_for_snapshot(self) -> None:
+        """Return once no snapshot is being written (one started before the call is done)."""
+        running = self._snapshotting
+        if running is not None:
+            running.join()
 
     def state(self) -> bytes:
         """Everything this scorer holds, as :class:`~rampart.service.snapshot.ScorerState`."""
@@ -491,6 +530,7 @@ class Scorer:
         self._answers = OrderedDict(state.answers)
 
     def close(self) -> None:
+        self.wait_for_snapshot()
         with self._lock:
             self.journal.close()
 
