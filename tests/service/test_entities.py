@@ -14,6 +14,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from rampart.contract.events import decode_event
+from rampart.contract.outputs import Verdict
 from rampart.ingest.privacy import EventPrivacy
 from rampart.service.entities import (
     ENTITY_TYPES,
@@ -24,7 +26,7 @@ from rampart.service.entities import (
 )
 from rampart.service.http import create_app
 from rampart.service.keys import ROLES, KeyStore, Role
-from rampart.service.scorer import Scorer
+from rampart.service.scorer import Answer, Scorer
 
 Client = TestClient[Litestar]
 Served = tuple[Client, dict[Role, dict[str, str]]]
@@ -223,3 +225,40 @@ def test_memory_is_bounded() -> None:
     assert index.recent("user", "user-00000000") == []
     # Every record unshared here (the worst case): ~4.7 KB an entity with 20 decisions.
     assert held / 1_000 < 5_500, held
+
+
+def test_the_index_never_keeps_an_address_in_clear() -> None:
+    privacy = EventPrivacy.for_demo()
+    accepted = privacy.protect(decode_event(json.dumps(failed_login("f1", "u1", 0)).encode()))
+    found_at = datetime(2026, 3, 1, 10, tzinfo=UTC)
+
+    def verdict(address: str) -> Verdict:
+        return Verdict(
+            entity_type="ip",
+            entity_id=address,
+            area="account_integrity",
+            score=0.8,
+            action="block",
+            found_at=found_at,
+        )
+
+    answer = Answer(
+        event_id="f1",
+        action="block",
+        score=0.8,
+        reasons=[],
+        verdicts=[verdict(ADDRESS), verdict("198.51.100.1")],
+    )
+    blind = EntityIndex()
+    blind.add(accepted, answer)
+    # The event's own address is keyed by the event's pseudonym; another one is dropped.
+    assert [v.area for v in blind.verdicts("ip", DEMO.token("ip", ADDRESS))] == [
+        "account_integrity"
+    ]
+    assert blind.verdicts("ip", DEMO.token("ip", "198.51.100.1")) == []
+    seeing = EntityIndex(pseudonymize_ip=lambda ip: DEMO.token("ip", ip))
+    seeing.add(accepted, answer)
+    assert len(seeing.verdicts("ip", DEMO.token("ip", "198.51.100.1"))) == 1
+    assert seeing.verdicts("ip", "198.51.100.1") == []
+    assert [d.event_id for d in seeing.recent("ip", DEMO.token("ip", ADDRESS))] == ["f1"]
+    assert seeing.recent("ip", ADDRESS) == []
