@@ -1,9 +1,9 @@
 """Schemathesis against the app's own OpenAPI document, in process, with a real scorer.
 
 Every operation gets requests generated from the document (events from the contract's schema,
-valid and broken), sent with an admin key: none may answer a server error, and every answer must
-match what the document says of it. Deterministic (derandomized) and bounded: a few hundred
-requests, some seconds on two cores.
+valid and broken), sent with an admin key: none may answer a server error, every answer must
+match what the document says of it, and every rejection must say why. Deterministic
+(derandomized) and bounded: a few hundred requests, some seconds on two cores.
 
 The app is built when the module is imported: Schemathesis makes one test per operation from
 the document at collection time (its lazy loader from a fixture does not run under this pytest).
@@ -11,6 +11,7 @@ the document at collection time (its lazy loader from a fixture does not run und
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.transport import Response
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
@@ -66,5 +68,20 @@ def _cleanup() -> Iterator[None]:
 def test_no_server_error_and_answers_match_the_document(case: schemathesis.Case[Any]) -> None:
     case.call_and_validate(
         headers={"Authorization": f"Bearer {_KEY}"},
-        checks=[not_a_server_error, response_schema_conformance],
+        checks=[not_a_server_error, response_schema_conformance, precise_rejection],
     )
+
+
+def precise_rejection(ctx: Any, response: Response, case: schemathesis.Case[Any]) -> None:
+    """Every 4xx says why: a ``detail``, or an ``error`` with a field path and a reason."""
+    if not 400 <= response.status_code < 500 or case.method.upper() == "HEAD":
+        return
+    body = json.loads(response.content)
+    error = body.get("error")
+    if isinstance(error, dict):
+        assert isinstance(error.get("path"), str), body
+        assert isinstance(error.get("line"), int), body
+        assert error.get("reason"), body
+    else:
+        assert isinstance(body.get("detail"), str), body
+        assert body["detail"], body
