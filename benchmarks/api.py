@@ -507,6 +507,10 @@ def main() -> None:
                     threads=args.threads,
                 )
                 scenario.guess_rps = max(scenario.guess_rps, run.requests_s)
+                answered = run.requests * run.batch - sum(run.rejected.values())
+                if run.scored < answered:
+                    # Decisions count fresh events only: fewer than answered means re-sends.
+                    print(f"  warning: {answered - run.scored} answered events were not fresh")
                 by_scenario[scenario.name].append(run)
                 print(
                     f"  run {repeat + 1} {scenario.name:<13} {run.requests_s:>9,.0f} req/s "
