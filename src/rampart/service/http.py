@@ -61,6 +61,8 @@ from prometheus_client import (
 from rampart.contract.events import Event
 from rampart.contract.outputs import Decision, Label
 from rampart.contract.validate import ContractError
+from rampart.records.store import Records
+from rampart.service.admin import ADMIN_HANDLERS
 from rampart.service.entities import ENTITY_TYPES, EntityIndex, EntityView, view_entity
 from rampart.service.keys import ENDPOINT_ROLES, KeyStore, allowed
 from rampart.service.ratelimit import DEFAULT_RATE, RateLimiter
@@ -512,6 +514,7 @@ def create_app(
     rate_limit: float = DEFAULT_RATE,
     rate_burst: float | None = None,
     entities: EntityIndex | None = None,
+    records: Records | None = None,
 ) -> Litestar:
     """The API over an opened scorer; keys are checked on every call to a guarded endpoint.
 
@@ -538,6 +541,7 @@ def create_app(
             get_metrics,
             healthz,
             readyz,
+            *ADMIN_HANDLERS,
         ],
         guards=[_guard],
         middleware=[metrics.middleware],
@@ -550,6 +554,8 @@ def create_app(
     app.state.metrics = metrics
     app.state.rate_limiter = RateLimiter(rate_limit, burst)
     app.state.entities = entities
+    # The admin endpoints' store (rampart.service.admin); None: they answer 503.
+    app.state.records = records
     return app
 
 
