@@ -1284,6 +1284,15 @@ def serve(
     ] = None,
     redis_url: RedisOption = None,
     namespace: NamespaceOption = "default",
+    records: Annotated[
+        str | None,
+        typer.Option(
+            "--records",
+            envvar="RAMPART_RECORDS_URL",
+            help="Records for the admin endpoints (rule versions, lists, audit): a SQLite file "
+            "or a postgresql:// URL (default: records.sqlite in --data-dir).",
+        ),
+    ] = None,
     rate_limit: Annotated[
         float,
         typer.Option(
@@ -1315,7 +1324,7 @@ def serve(
     index = EntityIndex()
     scorer = _open_scorer(data_dir, pack, demo, config, redis_url, namespace, observers=[index.add])
     stop_following = scorer.follow() if redis_url else lambda: None
-    with scorer:
+    with scorer, _serve_records(records, data_dir, scorer) as store:
         try:
             api = create_app(
                 scorer,
@@ -1323,6 +1332,7 @@ def serve(
                 rate_limit=rate_limit,
                 rate_burst=rate_burst,
                 entities=index,
+                records=store,
             )
             uvicorn.run(api, host=host, port=port)
         finally:
@@ -1366,6 +1376,26 @@ def consume(
         f"stopped: {stats.messages} messages, {stats.decisions} decisions "
         f"({stats.duplicates} re-sent), {stats.verdicts} verdicts, {stats.rejects} rejects"
     )
+
+
+@contextmanager
+def _serve_records(target: str | None, data_dir: Path, scorer: Scorer) -> Iterator[Records]:
+    """The records `serve`'s admin endpoints write (migrated first), closed after serving.
+
+    List values are pseudonymised with the scorer's secret, so the records name what its
+    rules compare. A database out of reach later only stops the admin endpoints (503s).
+    """
+    where = target if target is not None else str(data_dir / "records.sqlite")
+    try:
+        store = Records.open(
+            records_url(where), keeper=EntityKeeper(scorer.intake.privacy.pseudonymizer)
+        )
+    except (RecordsError, SQLAlchemyError, OSError) as exc:
+        # Only the kind of failure: the driver's message may name the host and the user.
+        raise _fail(f"records at {shown_url(where)}: {type(exc).__name__}") from exc
+    errors.print(f"records: {shown_url(where)}", soft_wrap=True)
+    with store:
+        yield store
 
 
 def _open_scorer(
