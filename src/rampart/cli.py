@@ -47,7 +47,6 @@ from rampart.ingest.sources.formats import (
 from rampart.ingest.sources.mapping import MappingError
 from rampart.learn.evaluate import evaluate_files, score_stream
 from rampart.learn.experiment_report import experiment_report_files, footer, table_rows
-from rampart.learn.html import write_report
 from rampart.learn.inputs import read_lines
 from rampart.learn.ranking import ENTITY_CHOICES, Ranking, rank_stream
 from rampart.learn.report import render
@@ -61,6 +60,7 @@ from rampart.records.connect import records_url, shown_url
 from rampart.records.intake import take_labels
 from rampart.records.versions import rule_version_hash
 from rampart.service.assemble import OpenedScoring, count_lines, open_scoring
+from rampart.service.runtime import scoring_gc
 from rampart.service.scoring import RunStats
 from rampart.simulate import DIFFICULTIES, PRESETS, WorldSummary, world_config, write_world
 
@@ -1064,6 +1064,9 @@ def demo(
     _print_scoring(stats, opened, decisions, verdicts)
     scorecard = evaluate_files(events, decisions, verdicts, labels)
     console.print(render(scorecard))
+    # Imported here: the report's charts (matplotlib) are a third of every command's start-up.
+    from rampart.learn.html import write_report
+
     page = write_report(
         report,
         scorecard,
@@ -1324,7 +1327,9 @@ def serve(
     index = EntityIndex()
     scorer = _open_scorer(data_dir, pack, demo, config, redis_url, namespace, observers=[index.add])
     stop_following = scorer.follow() if redis_url else lambda: None
-    with scorer, _serve_records(records, data_dir, scorer) as store:
+    # The cycle collector walks the whole state for nothing (no cycles): 9-28% of the CPU an
+    # event costs in the server (benchmarks/RESULTS.md, "Serving: the scorer in process").
+    with scorer, _serve_records(records, data_dir, scorer) as store, scoring_gc():
         try:
             api = create_app(
                 scorer,
@@ -1334,7 +1339,12 @@ def serve(
                 entities=index,
                 records=store,
             )
-            uvicorn.run(api, host=host, port=port)
+            # httptools and uvloop: the pure-Python parser and loop cost more CPU a request than
+            # scoring an event. No access log: a path can carry an address
+            # (/v1/entities/ip/...); the API's own log keeps the route template, status, time.
+            uvicorn.run(
+                api, host=host, port=port, http="httptools", loop="uvloop", access_log=False
+            )
         finally:
             stop_following()
 
@@ -1367,7 +1377,7 @@ def consume(
         raise _fail(str(exc)) from exc
     scorer = _open_scorer(data_dir, pack, demo, config, redis_url, namespace)
     errors.print(f"consuming {subject} (stream {options.stream}, consumer {options.durable})")
-    with scorer:
+    with scorer, scoring_gc():
         try:
             stats = asyncio.run(run(nats_url, scorer, options))
         except ConsumeError as exc:
