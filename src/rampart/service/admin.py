@@ -261,9 +261,7 @@ def _name(value: str, what: str) -> str:
     try:
         return str(_NAME_CHECK.decode(msgspec.json.encode(value)))
     except msgspec.ValidationError:
-        raise HTTPException(
-            status_code=422, detail=f"{what} must be letters, digits, _ . - (up to 100)"
-        ) from None
+        raise ChangeError(f"{what} must be letters, digits, _ . - (up to 100)") from None
 
 
 def _pack_rule(scorer: Scorer, pack: str, rule: str) -> Rule:
@@ -393,14 +391,14 @@ def put_rule(
     request: Request[Any, Any, Any],
 ) -> Response[RuleChanged]:
     scorer = _scorer(request)
-    name = _name(rule, "the rule name")
     fields = msgspec.structs.asdict(data)
     reason = fields.pop("reason")
     definition = RuleDefinition(**fields)
-    change = PutRule(pack=_name(pack, "the pack name"), rule=name, definition=definition)
     actor = _actor(request)
 
     def put_it() -> RuleChanged:
+        name = _name(rule, "the rule name")
+        change = PutRule(pack=_name(pack, "the pack name"), rule=name, definition=definition)
         _served_pack(scorer, pack)
         _check(scorer, change)
         records = _records(request)
@@ -600,10 +598,9 @@ def list_lists(request: Request[Any, Any, Any]) -> Response[list[ListView]]:
     return _answer(lists)
 
 
-@get("/v1/admin/lists/{name:str}", sync_to_thread=True, responses=_UNAVAILABLE, opt=_LISTS_READ)
+@get("/v1/admin/lists/{name:str}", sync_to_thread=True, responses=_REFUSED, opt=_LISTS_READ)
 def get_list(name: FromPath[str], request: Request[Any, Any, Any]) -> Response[ListView]:
-    list_name = _name(name, "the list name")
-    return _answer(lambda: _list(_records(request), list_name))
+    return _answer(lambda: _list(_records(request), _name(name, "the list name")))
 
 
 @post(
@@ -618,10 +615,10 @@ def add_list_entry(
     name: FromPath[str], data: JSONBody[ListEntryBody], request: Request[Any, Any, Any]
 ) -> Response[ListEntryView]:
     scorer = _scorer(request)
-    list_name = _name(name, "the list name")
     actor = _actor(request)
 
     def add() -> ListEntryView:
+        list_name = _name(name, "the list name")
         value = _keep(scorer, data.value)
         expires = data.expires_at.timestamp() if data.expires_at is not None else None
         change = AddListEntry(list_name=list_name, value=value, expires_at=expires)
@@ -648,10 +645,10 @@ def remove_list_entry(
     name: FromPath[str], data: JSONBody[ListRemoveBody], request: Request[Any, Any, Any]
 ) -> Response[Removed]:
     scorer = _scorer(request)
-    list_name = _name(name, "the list name")
     actor = _actor(request)
 
     def remove() -> Removed:
+        list_name = _name(name, "the list name")
         value = _keep(scorer, data.value)
         change = RemoveListEntry(list_name=list_name, value=value)
         _check(scorer, change)
