@@ -224,44 +224,52 @@ def _builtin_pack() -> LoadedPack:
     return load_pack(DEFAULT_PACK)
 
 
-def served_rules(engine: Engine) -> ServedRules:
-    """The rules ``engine`` serves (found out from it the first time it is asked).
+def serve_pack(engine: Engine, pack: LoadedPack) -> None:
+    """Record that ``engine`` runs ``pack``: changes then name it, and see its ``off`` rules."""
+    _SERVED[engine] = _served(engine, pack)
 
-    An engine running the built-in pack is known by its rules: it then serves the pack's ``off``
-    rules too (they can be switched on) under the pack's name.
+
+def served_rules(engine: Engine) -> ServedRules:
+    """The rules ``engine`` serves (as :func:`serve_pack` said, or found out from it).
+
+    An engine no pack was registered for is known by its rules when it runs the built-in pack:
+    it then serves the pack's ``off`` rules too (they can be switched on) under the pack's name.
     """
     served = _SERVED.get(engine)
     if served is not None:
         return served
+    running = {r.name: r for r in (p.rule for p in engine._prepared) if isinstance(r, Rule)}
+    builtin = _builtin_pack()
+    by_name = {r.name: r for r in builtin.rules}
+    is_builtin = running and all(
+        name in by_name and by_name[name].expression.source == rule.expression.source
+        for name, rule in running.items()
+    )
+    served = _served(engine, builtin if is_builtin else None)
+    _SERVED[engine] = served
+    return served
+
+
+def _served(engine: Engine, pack: LoadedPack | None) -> ServedRules:
     running: list[EngineRule] = [p.rule for p in engine._prepared]
     lists = next(
         (r.expression.lists for r in running if isinstance(r, Rule)),
         ListStore(),
     )
     specs = engine.features.specs if isinstance(engine.features, OnlineFeatures) else []
-    catalogue = engine_catalogue(specs)
     unrestricted = {path for r in running if r.event_types is None for path in r.paths}
     planned = {path for path, _ in engine._fallback.getters} | set(engine._fallback.score_names)
     rules = {r.name: r for r in running if isinstance(r, Rule)}
-    builtin = _builtin_pack()
-    by_name = {r.name: r for r in builtin.rules}
-    is_builtin = rules and all(
-        name in by_name and by_name[name].expression.source == rule.expression.source
-        for name, rule in rules.items()
-    )
-    pack = builtin.name if is_builtin else SERVED_PACK
-    if is_builtin:
+    if pack is not None:
         # Pack order, with the engine's own compiled rules where it runs them.
-        rules = {r.name: rules.get(r.name, r) for r in builtin.rules}
-    served = ServedRules(
-        pack=pack,
+        rules = {r.name: rules.get(r.name, r) for r in pack.rules}
+    return ServedRules(
+        pack=pack.name if pack is not None else SERVED_PACK,
         rules=rules,
         lists=lists,
-        catalogue=catalogue,
+        catalogue=engine_catalogue(specs),
         extra_paths=frozenset(planned - unrestricted),
     )
-    _SERVED[engine] = served
-    return served
 
 
 # --- check and apply ---------------------------------------------------------------------------

@@ -49,7 +49,7 @@ from rampart.ingest.rejects import RejectKind, RejectSink
 from rampart.ingest.sources.base import SourceRecord
 from rampart.packs import DEFAULT_PACK
 from rampart.service.assemble import choose_privacy
-from rampart.service.changes import apply_change, check_change
+from rampart.service.changes import apply_change, check_change, serve_pack
 from rampart.service.checkpoint import CheckpointStore, IntakeCheckpoint
 from rampart.service.journal import (
     DEFAULT_SNAPSHOT_GAP,
@@ -379,9 +379,9 @@ class Scorer:
         gives the decisions the running server gave. ``payload`` is checked before it is logged:
         a bad one raises ``ValueError`` and changes nothing.
         """
-        check_change(payload)
         with self._lock:
             self._check()
+            check_change(payload, self.engine)
             applied, ticket = self._exchange([("change", payload)])
             for kind, record, _ in applied:
                 self._apply(kind, record, 1)
@@ -549,12 +549,14 @@ class Scorer:
 def build_engine(pack: Path, privacy: EventPrivacy) -> Engine:
     """The engine of ``rampart score`` for ``pack`` (no models), computing what its rules read."""
     loaded = load_pack(pack)
-    return Engine(
+    engine = Engine(
         loaded.rules,
         OnlineFeatures(list(loaded.features), reads=feature_reads(loaded.rules, None)),
         pseudonymize_ip=lambda ip: privacy.pseudonymizer.token("ip", ip),
         stages=default_stages(),
     )
+    serve_pack(engine, loaded)
+    return engine
 
 
 def _event_id(raw: bytes) -> str:
