@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,7 +35,7 @@ from rampart.detect.rules.errors import PackError
 from rampart.detect.rules.pack import load_pack
 from rampart.ingest.pii import MissingSecretError, Pseudonymizer, SecretError
 from rampart.ingest.pipeline import Intake, IntakeStats
-from rampart.ingest.privacy import Accepted, EventPrivacy
+from rampart.ingest.privacy import EventPrivacy
 from rampart.ingest.rejects import RejectSink
 from rampart.ingest.sources.base import SourceRecord
 from rampart.ingest.sources.formats import (
@@ -65,7 +65,7 @@ from rampart.service.scoring import RunStats
 from rampart.simulate import DIFFICULTIES, PRESETS, WorldSummary, world_config, write_world
 
 if TYPE_CHECKING:
-    from rampart.service.scorer import Answer, Scorer
+    from rampart.service.scorer import Observer, Scorer
 
 app = typer.Typer(
     name="rampart",
@@ -1325,7 +1325,7 @@ def serve(
         raise _fail("--rate-limit must be 0 (no limit) or more, --rate-burst at least 1")
     # Fed while the log is replayed, so recent decisions per entity survive a restart.
     index = EntityIndex()
-    scorer = _open_scorer(data_dir, pack, demo, config, redis_url, namespace, observers=[index.add])
+    scorer = _open_scorer(data_dir, pack, demo, config, redis_url, namespace, observers=[index])
     stop_following = scorer.follow() if redis_url else lambda: None
     # The cycle collector walks the whole state for nothing (no cycles): 9-28% of the CPU an
     # event costs in the server (benchmarks/RESULTS.md, "Serving: the scorer in process").
@@ -1416,7 +1416,7 @@ def _open_scorer(
     redis_url: str | None,
     namespace: str,
     *,
-    observers: Sequence[Callable[[Accepted, Answer], None]] = (),
+    observers: Sequence[Observer] = (),
 ) -> Scorer:
     """The scorer of `serve` and `consume`, its state rebuilt (said on stderr)."""
     from rampart.service.journal import JournalUnavailableError

@@ -46,7 +46,7 @@ class Backend:
     records_url: str
     namespace: str | None = None
 
-    def open_scorer(self, observers: list[Any]) -> Scorer:
+    def open_scorer(self, observers: list[EntityIndex]) -> Scorer:
         redis_url = REDIS if self.namespace is not None else None
         return Scorer.open(
             self.folder,
@@ -81,7 +81,7 @@ class _Server:
 
     def __init__(self, backend: Backend, keys: KeyStore) -> None:
         index = EntityIndex()
-        self.scorer = backend.open_scorer([index.add])
+        self.scorer = backend.open_scorer([index])
         self.records = Records.open(backend.records_url)
         self.client = TestClient(
             create_app(self.scorer, keys, entities=index, records=self.records, rate_limit=0)

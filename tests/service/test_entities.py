@@ -65,7 +65,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     headers = {role: {"Authorization": f"Bearer {keys.create(role)}"} for role in ROLES}
     index = EntityIndex()
     with (
-        Scorer.open(tmp_path, demo=True, observers=[index.add]) as scorer,
+        Scorer.open(tmp_path, demo=True, observers=[index]) as scorer,
         TestClient(create_app(scorer, keys, entities=index)) as client,
     ):
         yield client, headers
@@ -169,7 +169,7 @@ def test_the_index_is_fed_by_the_replay(tmp_path: Path) -> None:
         before = c.get("/v1/entities/user/u1", headers=headers).json()
     index = EntityIndex()
     with (
-        Scorer.open(tmp_path, demo=True, observers=[index.add]) as scorer,
+        Scorer.open(tmp_path, demo=True, observers=[index]) as scorer,
         TestClient(create_app(scorer, keys, entities=index)) as client,
     ):
         after = client.get("/v1/entities/user/u1", headers=headers).json()

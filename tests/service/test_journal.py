@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable
@@ -134,3 +135,23 @@ def test_changes_to_the_rules_survive_a_snapshot_that_drops_their_records(tmp_pa
         blocked = again.score(login(6))
         assert isinstance(blocked, EventResult)
         assert blocked.answer.action == "block"
+
+
+def test_the_entity_index_survives_a_snapshot(
+    tiny_world_of: Callable[[int], Path], tmp_path: Path
+) -> None:
+    from rampart.service.entities import EntityIndex
+
+    events = (tiny_world_of(3) / "events.jsonl").read_bytes().splitlines()[:1500]
+    users = sorted({json.loads(raw)["user_id"] for raw in events if b'"user_id"' in raw})[:50]
+    first = EntityIndex()
+    with Scorer.open(tmp_path, demo=True, snapshot_every=1000, observers=[first]) as scorer:
+        for start in range(0, len(events), 100):
+            scorer.score_many(events[start : start + 100])
+        before = {user: first.recent("user", user) for user in users}
+    again = EntityIndex()
+    with Scorer.open(tmp_path, demo=True, observers=[again]) as restarted:
+        assert restarted.restored
+        assert restarted.replayed < len(events)
+        assert {user: again.recent("user", user) for user in users} == before
+    assert any(before.values())

@@ -131,6 +131,11 @@ class EntityView(msgspec.Struct, kw_only=True):
     recent_decisions: list[RecentDecision]
 
 
+class _IndexState(msgspec.Struct, array_like=True, kw_only=True):
+    records: list[RecentDecision]
+    entries: list[tuple[str, list[int], dict[str, EntityVerdict] | None]]
+
+
 class _Entry:
     __slots__ = ("recent", "verdicts")
 
@@ -142,10 +147,10 @@ class _Entry:
 class EntityIndex:
     """Recent decisions and verdicts per entity, bounded (see :data:`DEFAULT_MAX_ENTITIES`).
 
-    Fed through ``Scorer.open(..., observers=[index.add])``, so it is called under the scorer's
+    Fed through ``Scorer.open(..., observers=[index])``, so it is called under the scorer's
     lock; read it under the same lock (``scorer.read``). Entities are keyed as the engine keeps
-    them (an ip by its pseudonym): it holds no raw PII. It is not in the scorer's snapshots: a
-    scorer restored from one feeds it the events logged after the snapshot only.
+    them (an ip by its pseudonym): it holds no raw PII. It goes into the scorer's snapshots
+    (:meth:`state`), so a scorer restored from one keeps the recent decisions from before it.
     """
 
     def __init__(
@@ -183,6 +188,32 @@ class EntityIndex:
             self.note("ip", str(event.ip), record)
         for verdict in answer.verdicts:
             self._verdict(accepted, verdict)
+
+    def state(self) -> bytes:
+        """The index as msgpack, each decision once however many entities share it."""
+        numbers: dict[int, int] = {}
+        records: list[RecentDecision] = []
+        entries = []
+        for name, entry in self._entries.items():
+            refs = []
+            for record in entry.recent:
+                number = numbers.get(id(record))
+                if number is None:
+                    number = numbers[id(record)] = len(records)
+                    records.append(record)
+                refs.append(number)
+            entries.append((name, refs, entry.verdicts))
+        return msgspec.msgpack.encode(_IndexState(records=records, entries=entries))
+
+    def load_state(self, data: bytes) -> None:
+        """Replace what is held by what :meth:`state` gave."""
+        state = msgspec.msgpack.decode(data, type=_IndexState)
+        self._entries = OrderedDict()
+        for name, refs, verdicts in state.entries:
+            entry = _Entry(self.recent_per_entity)
+            entry.recent.extend(state.records[number] for number in refs)
+            entry.verdicts = verdicts
+            self._entries[name] = entry
 
     def note(self, kind: str, key: str, record: RecentDecision) -> None:
         self._entry(kind, key).recent.append(record)

@@ -520,7 +520,7 @@ def create_app(
 
     ``rate_limit``: events a second per key (0: none), with ``rate_burst`` at once (default: a
     second's worth, and never less than a full batch). ``entities``: the index the scorer's
-    observers feed (``Scorer.open(..., observers=[index.add])``, so that it holds what the log
+    observers feed (``Scorer.open(..., observers=[index])``, so that it holds what the log
     replayed); without one, an index is hung on the scorer now and sees only new events.
     """
     metrics = metrics or Metrics()
@@ -528,7 +528,7 @@ def create_app(
         entities = EntityIndex(
             pseudonymize_ip=lambda ip: scorer.intake.privacy.pseudonymizer.token("ip", ip)
         )
-        scorer.observers.append(entities.add)
+        scorer.observers.append(entities)
     burst = rate_burst if rate_burst is not None else max(rate_limit, MAX_BATCH_EVENTS)
     app = Litestar(
         route_handlers=[

@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Final, Literal, NamedTuple, TypeVar
+from typing import Final, Literal, NamedTuple, Protocol, TypeVar
 
 import msgspec
 
@@ -76,6 +76,19 @@ class Answer(Decision, kw_only=True, omit_defaults=True):
     """The contract decision, with the entity verdicts this event made Rampart find."""
 
     verdicts: list[Verdict] = msgspec.field(default_factory=list)
+
+
+class Observer(Protocol):
+    """Told of each event scored (replayed ones included), under the scorer's lock.
+
+    What it holds goes into the scorer's snapshots, so a scorer restored from one has it too.
+    """
+
+    def add(self, accepted: Accepted, answer: Answer) -> None: ...
+
+    def state(self) -> bytes: ...
+
+    def load_state(self, data: bytes) -> None: ...
 
 
 class EventResult(NamedTuple):
@@ -127,7 +140,7 @@ class Scorer:
         journal: Journal,
         *,
         decision_memory: int = DEFAULT_DECISION_MEMORY,
-        observers: Sequence[Callable[[Accepted, Answer], None]] = (),
+        observers: Sequence[Observer] = (),
         snapshot_every: int = DEFAULT_SNAPSHOT_EVERY,
     ) -> None:
         self.engine = engine
@@ -143,8 +156,7 @@ class Scorer:
         self._snapshotting: threading.Thread | None = None
         self._changes: list[bytes] = []
         self._answers: OrderedDict[str, bytes] = OrderedDict()
-        # Called with each event scored (replayed ones included), under the scorer's lock:
-        # indexes of what was decided (recent decisions per entity) hang here.
+        # Indexes of what was decided (recent decisions per entity) hang here.
         self.observers = list(observers)
         self._lock = threading.Lock()
         self._encode = msgspec.json.Encoder().encode
@@ -163,7 +175,7 @@ class Scorer:
         config: Path | None = None,
         warn: Callable[[str], None] = lambda message: None,
         decision_memory: int = DEFAULT_DECISION_MEMORY,
-        observers: Sequence[Callable[[Accepted, Answer], None]] = (),
+        observers: Sequence[Observer] = (),
         snapshot_every: int = DEFAULT_SNAPSHOT_EVERY,
         redis_url: str | None = None,
         namespace: str = "default",
@@ -307,7 +319,7 @@ class Scorer:
         answer = Answer(**msgspec.structs.asdict(scored.decision), verdicts=scored.verdicts)
         self._remember(event_id, answer)
         for observer in self.observers:
-            observer(accepted, answer)
+            observer.add(accepted, answer)
         return EventResult(answer)
 
     def _resent(self, event_id: str, line: int) -> EventResult | Rejection:
@@ -512,6 +524,7 @@ class Scorer:
                 features=self.engine.features.snapshot(),
                 answers=list(self._answers.items()),
                 changes=list(self._changes),
+                observers=[observer.state() for observer in self.observers],
             )
         )
 
@@ -528,6 +541,9 @@ class Scorer:
             features.specs, state.features, reads=features.reads
         )
         self._answers = OrderedDict(state.answers)
+        if len(state.observers) == len(self.observers):
+            for observer, data in zip(self.observers, state.observers, strict=True):
+                observer.load_state(data)
 
     def close(self) -> None:
         self.wait_for_snapshot()

@@ -55,6 +55,8 @@ class ScorerState(msgspec.Struct, kw_only=True):
     # The changes applied to the engine (rules, lists), in order: they are re-applied to the
     # engine built from the pack before the state goes back in.
     changes: list[bytes] = []
+    # What the scorer's observers hold (the entity index), in their order.
+    observers: list[bytes] = []
 
 
 class SnapshotPoint(msgspec.Struct, array_like=True):
