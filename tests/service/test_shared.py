@@ -19,10 +19,12 @@ import httpx
 import msgspec
 import pytest
 import redis
+from litestar.testing import TestClient
 from tests.service.serving import free_port, key, ready, serve, stop
 from tests.service.streams import answers, feed, stream
 
-from rampart.service.keys import KEYS_FILE
+from rampart.service.http import create_app
+from rampart.service.keys import KEYS_FILE, KeyStore
 from rampart.service.scorer import (
     Answer,
     EventResult,
@@ -218,7 +220,18 @@ def test_redis_restarted_mid_stream_loses_nothing_it_acknowledged(
             replica.score_many(events)
         assert replica.failure is None  # passing: it answers again once Redis is back
         assert "unreachable" in (replica.unready() or "")
-        server.start()
+        # Over HTTP: a 503 that says why, and a replica that is not ready.
+        keys = KeyStore(tmp_path / "keys")
+        ingest = {"Authorization": f"Bearer {keys.create('ingest')}"}
+        with TestClient(create_app(replica, keys)) as client:
+            refused = client.post("/v1/events", content=events[0], headers=ingest)
+            assert refused.status_code == 503
+            assert "Redis) is unreachable" in refused.json()["detail"]
+            ready = client.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json()["status"] == "unavailable"
+            server.start()
+            assert client.get("/readyz").status_code == 200
         assert replica.unready() is None
         given += [feed(replica, labels, events) for labels, events in batches[half:]]
     assert given == expected

@@ -489,13 +489,15 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/readyz", sync_to_thread=False)
+@get("/readyz", sync_to_thread=True)
 def readyz(request: Request[Any, Any, Any]) -> Response[Readiness]:
     scorer: Scorer = request.app.state.scorer
-    if scorer.failure is not None:
+    # A replica sharing Redis is not ready while it cannot reach it (it catches up to know).
+    reason = scorer.unready()
+    if reason is not None:
+        status = "failed" if scorer.failure is not None else "unavailable"
         return Response(
-            Readiness(status="failed", replayed=scorer.replayed, reason=scorer.failure),
-            status_code=503,
+            Readiness(status=status, replayed=scorer.replayed, reason=reason), status_code=503
         )
     return Response(Readiness(status="ready", replayed=scorer.replayed))
 
