@@ -8,8 +8,6 @@ gets a schema of its own, dropped afterwards.
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,17 +21,12 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.exc import OperationalError
 
 from rampart.records.store import Records
 from rampart.service.http import create_app
 from rampart.service.keys import ROLES, KeyStore, Role
 from rampart.service.scorer import Scorer
 
-POSTGRES_URL = os.environ.get(
-    "RAMPART_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 Client = TestClient[Litestar]
 Headers = dict[Role, dict[str, str]]
 RULE = "/v1/admin/packs/default/rules/quick_relogin"
@@ -41,32 +34,10 @@ FUZZ_EXAMPLES = 15  # per operation (11 operations, ~30 s)
 QUICK = 'event.type == "account.login" and features.user_since_login < 60'
 
 
-@pytest.fixture(scope="session")
-def postgres_admin() -> Iterator[Engine]:
-    engine = create_engine(POSTGRES_URL)
-    try:
-        with engine.connect():
-            pass
-    except OperationalError as exc:
-        pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL} (.ci/run starts it): {exc}")
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def records_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+pysqlite:///{tmp_path / 'records.sqlite'}"
-        return
-    admin: Engine = request.getfixturevalue("postgres_admin")
-    schema = f"admin_test_{uuid.uuid4().hex[:16]}"
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+@pytest.fixture
+def records_url(database_url: str) -> str:
+    """An empty records database on SQLite and on PostgreSQL (tests/conftest.py)."""
+    return database_url
 
 
 class Served:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from tests.service.serving import free_port as _free_port
 from tests.service.serving import key as _key
 from tests.service.serving import ready as _ready
 from tests.service.serving import serve as _serve
+from tests.service.serving import stop as _stop
 
 
 def test_sigkill_then_restart_keeps_every_answered_event(
@@ -66,9 +66,4 @@ def test_sigkill_then_restart_keeps_every_answered_event(
                 assert json.dumps(reply.json()).encode() == answered[event_id]
             assert client.post("/v1/events", content=events[1010]).status_code == 200
     finally:
-        restarted.send_signal(signal.SIGTERM)
-        try:
-            restarted.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            restarted.kill()
-            restarted.wait()
+        _stop(restarted)

@@ -19,7 +19,7 @@ from typing import Final
 
 import msgspec
 
-from rampart.durable import fsync_folder, sync_file
+from rampart.durable import replace_file
 from rampart.engine import EngineState
 from rampart.ingest.dedupe import DeduperState
 from rampart.ingest.pipeline import Intake
@@ -92,12 +92,7 @@ class CheckpointStore:
         return msgspec.msgpack.decode(self.path.read_bytes(), type=Checkpoint)
 
     def save(self, checkpoint: Checkpoint) -> None:
-        temporary = self.path.with_suffix(".tmp")
-        with temporary.open("wb") as handle:
-            handle.write(msgspec.msgpack.encode(checkpoint))
-            sync_file(handle)
-        os.replace(temporary, self.path)
-        fsync_folder(self.folder)
+        replace_file(self.path, msgspec.msgpack.encode(checkpoint))
 
     def ephemeral_secret(self) -> bytes:
         """A random pseudonymisation key kept with this run's state (when none is configured).
@@ -110,11 +105,5 @@ class CheckpointStore:
             return path.read_bytes()
         secret = os.urandom(32)
         # Written whole to a private temporary file, then renamed: a kill leaves no empty key.
-        temporary = path.with_suffix(".tmp")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(secret)
-            sync_file(handle)
-        os.replace(temporary, path)
-        fsync_folder(self.folder)
+        replace_file(path, secret, private=True)
         return secret

@@ -30,7 +30,7 @@ import msgspec
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from rampart.durable import fsync_folder, sync_file
+from rampart.durable import replace_file
 from rampart.engine import EngineState
 from rampart.service.checkpoint import IntakeCheckpoint
 
@@ -108,10 +108,4 @@ class SnapshotFile:
 
     def save(self, point: SnapshotPoint) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(msgspec.msgpack.encode(point))
-            sync_file(handle)
-        os.replace(temporary, self.path)
-        fsync_folder(self.folder)
+        replace_file(self.path, msgspec.msgpack.encode(point), private=True)
