@@ -317,9 +317,6 @@ class Engine:
         self._device_of = entity_getter("device")
         self.features = features
         self._pseudonymize_ip = pseudonymize_ip
-        self._prepared = [self._prepare(rule) for rule in rules if rule.mode != "off"]
-        # Most rules hold to one or two event types: evaluate only those that can hit.
-        unrestricted = [p for p in self._prepared if p.rule.event_types is None]
         if models and view is None:
             raise ValueError("models need the view they were trained on")
         self._view = view
@@ -338,31 +335,58 @@ class Engine:
         self._anomalies = [
             (model, tuple(position[name] for name in model.feature_names)) for model in anomalies
         ]
-        view_paths = (*(view.row_paths if view is not None else ()), *row_paths)
-        self._fallback = _plan(unrestricted, view_paths)
-        types = {t for p in self._prepared for t in (p.rule.event_types or ())}
-        if view_paths:
-            types.update(EVENT_TYPES)
-        self._plans = {
-            kind: _plan(
-                [
-                    p
-                    for p in self._prepared
-                    if p.rule.event_types is None or kind in p.rule.event_types
-                ],
-                view_paths,
-            )
-            for kind in types
-        }
-        self._verdict_getters = {
-            entity: _verdict_entity_getter(entity)
-            for prepared in self._prepared
-            for entity in prepared.verdict_entities
-        }
+        # Event paths every row carries beside the rules' (the model view's, ``row_paths``).
+        self.extra_paths = (*(view.row_paths if view is not None else ()), *row_paths)
+        self._verdict_getters: dict[EntityType, Callable[[Accepted], str | None]] = {}
+        self.replace_rules(rules)
         self._flagged: set[tuple[str, str, str]] = set()
         # Decisions of recent event ids, for re-sent events (None: a plain allow).
         self._decisions: OrderedDict[str, Decision | None] = OrderedDict()
         self._decision_memory = decision_memory
+
+    def replace_rules(self, rules: Iterable[EngineRule]) -> None:
+        """Run ``rules`` (``off`` ones are skipped) from the next event on.
+
+        Everything the engine derives from its rules is derived before any of it is swapped in:
+        a rule that fails to prepare leaves the engine as it was. What the engine learnt
+        (flagged entities, held decisions, detector state) stays.
+        """
+        prepared = [self._prepare(rule) for rule in rules if rule.mode != "off"]
+        # Most rules hold to one or two event types: evaluate only those that can hit.
+        unrestricted = [p for p in prepared if p.rule.event_types is None]
+        fallback = _plan(unrestricted, self.extra_paths)
+        types = {t for p in prepared for t in (p.rule.event_types or ())}
+        if self.extra_paths:
+            types.update(EVENT_TYPES)
+        plans = {
+            kind: _plan(
+                [p for p in prepared if p.rule.event_types is None or kind in p.rule.event_types],
+                self.extra_paths,
+            )
+            for kind in types
+        }
+        # Getters are only added: entities flagged by a rule since removed keep theirs.
+        getters = dict(self._verdict_getters)
+        for entry in prepared:
+            for entity in entry.verdict_entities:
+                if entity not in getters:
+                    getters[entity] = _verdict_entity_getter(entity)
+        self._prepared, self._fallback, self._plans = prepared, fallback, plans
+        self._verdict_getters = getters
+
+    @property
+    def running_rules(self) -> list[EngineRule]:
+        """The rules the engine runs (live and shadow), in order."""
+        return [entry.rule for entry in self._prepared]
+
+    @property
+    def view(self) -> ModelView | None:
+        """The model view the engine's models read (None without models)."""
+        return self._view
+
+    def flagged_areas(self, kind: str, key: str) -> frozenset[Area]:
+        """The areas an entity (as the engine keeps it: an ip by its pseudonym) is flagged in."""
+        return frozenset(self._marked.get((kind, key), ()))
 
     @staticmethod
     def _prepare(rule: EngineRule) -> _Prepared:

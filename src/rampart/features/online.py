@@ -119,26 +119,40 @@ class OnlineFeatures:
         self._on_event: dict[str, EventFunction] = {}
         self._sources: dict[str, str] = {}
         self._empty_of: dict[str, dict[str, Any]] = {}
+        self.set_reads(reads)
+
+    def set_reads(self, reads: Mapping[str, Collection[str]] | None) -> None:
+        """Read ``reads`` per event type from the next event on (the state stays as it is).
+
+        Every per-type function is compiled before any is swapped in: a failure changes nothing.
+        """
+        on_event: dict[str, EventFunction] = {}
+        sources: dict[str, str] = {}
+        empty_of: dict[str, dict[str, Any]] = {}
         for event_type in EVENT_TYPES:
-            needed = self._needed(event_type)
+            needed = self._needed(event_type, reads)
             function, source = compile_event_function(
                 event_type,
                 self.groups,
                 self.label_groups,
                 self._ratios,
                 self.labelled,
-                distinct_cap,
+                self.distinct_cap,
                 needed,
             )
-            self._on_event[event_type] = function
-            self._sources[event_type] = source
-            self._empty_of[event_type] = self._empty_for(event_type, needed)
+            on_event[event_type] = function
+            sources[event_type] = source
+            empty_of[event_type] = self._empty_for(event_type, needed)
+        self.reads = reads
+        self._on_event, self._sources, self._empty_of = on_event, sources, empty_of
 
-    def _needed(self, event_type: str) -> frozenset[str] | None:
+    def _needed(
+        self, event_type: str, reads: Mapping[str, Collection[str]] | None
+    ) -> frozenset[str] | None:
         """What events of the type must read: what their readers need, and the parts of ratios."""
-        if self.reads is None:
+        if reads is None:
             return None
-        needed = set(self.reads.get(event_type, ()))
+        needed = set(reads.get(event_type, ()))
         for name, numerator, denominator in self._ratios:
             if name in needed:
                 needed.update((numerator, denominator))

@@ -46,7 +46,6 @@ from typing import Annotated, Any, Final, Literal
 
 import msgspec
 
-from rampart.contract.events import EVENT_TYPES
 from rampart.contract.outputs import AREAS, Area, EntityType, VerdictAction
 from rampart.detect.content.online import CONTENT_FIELDS
 from rampart.detect.graph.online import GRAPH_FIELDS
@@ -56,8 +55,7 @@ from rampart.detect.rules.expression import compile_expression
 from rampart.detect.rules.lists import ListStore
 from rampart.detect.rules.pack import load_pack
 from rampart.detect.rules.pack_model import LoadedPack, Mode, Rule, RuleAction, RuleVerdict
-from rampart.engine import Engine, EngineRule, _plan, _verdict_entity_getter, feature_reads
-from rampart.features.dispatch import compile_event_function
+from rampart.engine import Engine, feature_reads
 from rampart.features.fields import EVENT_FIELDS
 from rampart.features.online import OnlineFeatures
 from rampart.features.spec import FeatureSpec, feature_catalogue
@@ -238,7 +236,7 @@ def served_rules(engine: Engine) -> ServedRules:
     served = _SERVED.get(engine)
     if served is not None:
         return served
-    running = {r.name: r for r in (p.rule for p in engine._prepared) if isinstance(r, Rule)}
+    running = {r.name: r for r in engine.running_rules if isinstance(r, Rule)}
     builtin = _builtin_pack()
     by_name = {r.name: r for r in builtin.rules}
     is_builtin = running and all(
@@ -251,14 +249,12 @@ def served_rules(engine: Engine) -> ServedRules:
 
 
 def _served(engine: Engine, pack: LoadedPack | None) -> ServedRules:
-    running: list[EngineRule] = [p.rule for p in engine._prepared]
+    running = engine.running_rules
     lists = next(
         (r.expression.lists for r in running if isinstance(r, Rule)),
         ListStore(),
     )
     specs = engine.features.specs if isinstance(engine.features, OnlineFeatures) else []
-    unrestricted = {path for r in running if r.event_types is None for path in r.paths}
-    planned = {path for path, _ in engine._fallback.getters} | set(engine._fallback.score_names)
     rules = {r.name: r for r in running if isinstance(r, Rule)}
     if pack is not None:
         # Pack order, with the engine's own compiled rules where it runs them.
@@ -268,7 +264,7 @@ def _served(engine: Engine, pack: LoadedPack | None) -> ServedRules:
         rules=rules,
         lists=lists,
         catalogue=engine_catalogue(specs),
-        extra_paths=frozenset(planned - unrestricted),
+        extra_paths=frozenset(engine.extra_paths),
     )
 
 
@@ -362,71 +358,23 @@ def _compile(
 
 
 def _install(engine: Engine, served: ServedRules, rules: dict[str, Rule]) -> None:
-    """Make ``engine`` run ``rules``: what ``Engine.__init__`` derives from its rules, again.
+    """Make ``engine`` run ``rules``, its features computing what they read.
 
-    Everything is computed before anything is assigned, so a failure leaves the engine as it was.
+    A failure leaves the engine as it was: the features' functions are swapped back if the
+    rules cannot be prepared.
     """
     active = [rule for rule in rules.values() if rule.mode != "off"]
-    prepared = [engine._prepare(rule) for rule in active]
-    extra = served.extra_paths
-    fallback = _plan([p for p in prepared if p.rule.event_types is None], extra)
-    types = {kind for p in prepared for kind in (p.rule.event_types or ())}
-    if extra:
-        types.update(EVENT_TYPES)
-    plans = {
-        kind: _plan(
-            [p for p in prepared if p.rule.event_types is None or kind in p.rule.event_types],
-            extra,
-        )
-        for kind in types
-    }
-    getters = dict(engine._verdict_getters)
-    for p in prepared:
-        for entity in p.verdict_entities:
-            if entity not in getters:
-                getters[entity] = _verdict_entity_getter(entity)
     features = engine.features
-    refreshed = None
-    if isinstance(features, OnlineFeatures):
-        reads = feature_reads(active, engine._view)
-        if reads != features.reads:
-            refreshed = _feature_functions(features, reads)
-    # Swap in: from here on nothing can fail.
-    engine._prepared = prepared
-    engine._fallback = fallback
-    engine._plans = plans
-    engine._verdict_getters = getters
-    if refreshed is not None:
-        assert isinstance(features, OnlineFeatures)
-        features.reads, features._on_event, features._sources, features._empty_of = refreshed
+    reads = feature_reads(active, engine.view)
+    if isinstance(features, OnlineFeatures) and reads != features.reads:
+        # A rule reading a feature the engine did not compute before gets it from now on.
+        previous = features.reads
+        features.set_reads(reads)
+        try:
+            engine.replace_rules(active)
+        except BaseException:
+            features.set_reads(previous)
+            raise
+    else:
+        engine.replace_rules(active)
     served.rules = rules
-
-
-def _feature_functions(
-    features: OnlineFeatures, reads: Mapping[str, frozenset[str]] | None
-) -> tuple[Any, dict[str, Any], dict[str, str], dict[str, dict[str, Any]]]:
-    """The per-event-type feature functions for new ``reads`` (as ``OnlineFeatures`` builds
-    them): the groups and their state stay, only what each event type reads changes."""
-    previous = features.reads
-    features.reads = reads
-    try:
-        on_event: dict[str, Any] = {}
-        sources: dict[str, str] = {}
-        empty_of: dict[str, dict[str, Any]] = {}
-        for event_type in EVENT_TYPES:
-            needed = features._needed(event_type)
-            function, source = compile_event_function(
-                event_type,
-                features.groups,
-                features.label_groups,
-                features._ratios,
-                features.labelled,
-                features.distinct_cap,
-                needed,
-            )
-            on_event[event_type] = function
-            sources[event_type] = source
-            empty_of[event_type] = features._empty_for(event_type, needed)
-    finally:
-        features.reads = previous
-    return reads, on_event, sources, empty_of

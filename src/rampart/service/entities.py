@@ -288,7 +288,7 @@ def view_entity(
     clock = _clock(engine)
     features = entity_features(engine, entity_type, key, clock)
     links = entity_links(engine, entity_type, key)
-    flagged = sorted(_marked(engine).get((entity_type, key), ()))
+    flagged = sorted(engine.flagged_areas(entity_type, key))
     verdicts = index.verdicts(entity_type, key) if index is not None else []
     recent = index.recent(entity_type, key) if index is not None else []
     known = bool(
@@ -388,12 +388,6 @@ def _blocks(*scores: tuple[Area, MemberScore]) -> list[Block]:
 
 def _bounded(values: Iterable[str]) -> list[str]:
     return nsmallest(MAX_LINKS, values)
-
-
-def _marked(engine: Engine) -> dict[tuple[str, str], set[Area]]:
-    # The engine's own record of flagged entities (verdicts and strongly actioned events).
-    marked: dict[tuple[str, str], set[Area]] = engine._marked
-    return marked
 
 
 def _clock(engine: Engine) -> float | None:
