@@ -183,6 +183,25 @@ class OnlineFeatures:
             group = SpecGroup(members, kinds, key_name(kinds), self.distinct_cap)
             (self.label_groups if members[0].source == "labels" else self.groups).append(group)
 
+    def peek_key(self, kinds: tuple[str, ...], key: str) -> dict[str, Any]:
+        """The features keyed by exactly ``kinds`` for ``key``, read at the clock (no change).
+
+        Ratios whose parts are both among them are computed too. Nothing is updated or swept.
+        """
+        out: dict[str, Any] = {}
+        if self.clock == float("-inf"):
+            return out
+        for group in (*self.groups, *self.label_groups):
+            if group.kinds == kinds:
+                for spec in group.specs:
+                    out[spec.qualified_name] = self._empty[spec.qualified_name]
+                group.peek(key, self.clock, out)
+        for name, numerator, denominator in self._ratios:
+            if numerator in out and denominator in out:
+                top, bottom = out[numerator], out[denominator]
+                out[name] = top / bottom if bottom and top is not None else None
+        return out
+
     def source(self, event_type: str) -> str:
         """The generated update for events of ``event_type`` (see dispatch.py)."""
         return self._sources[event_type]

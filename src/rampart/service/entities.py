@@ -322,16 +322,7 @@ def entity_features(
     online = engine.features
     if not isinstance(online, OnlineFeatures) or clock is None:
         return {}
-    groups = [g for g in (*online.groups, *online.label_groups) if g.kinds == (entity_type,)]
-    out: dict[str, Any] = {}
-    for group in groups:
-        for spec in group.specs:
-            out[spec.qualified_name] = online._empty[spec.qualified_name]
-        group.peek(key, clock, out)
-    for name, numerator, denominator in online._ratios:
-        if numerator in out and denominator in out:
-            top, bottom = out[numerator], out[denominator]
-            out[name] = top / bottom if bottom and top is not None else None
+    out = online.peek_key((entity_type,), key)
     return {name.removeprefix("features."): out[name] for name in sorted(out)}
 
 
@@ -343,26 +334,20 @@ def entity_links(engine: Engine, entity_type: str, key: str) -> Links:
         return links
     rings = graph.rings
     if entity_type == "user":
-        ring = rings._ring.get(key)
+        ring = rings.current_ring(key, limit=MAX_LINKS)
         if ring is not None:
-            table = rings._ring
-            # One pass over the ring (no sort of it: rings of thousands of accounts exist).
-            members = [n for n in ring.nodes if table.get(n) is ring]
-            links.ring = Ring(
-                ring_id=ring.min_member,
-                size=len(members),
-                members=nsmallest(MAX_LINKS, members),
-            )
-        attributes = rings._edges.get(key, {})
+            ring_id, size, members = ring
+            links.ring = Ring(ring_id=ring_id, size=size, members=members)
+        attributes = rings.attributes_of(key)
         links.devices = _bounded(value for kind, value in attributes if kind == "device")
         links.instruments = _bounded(value for kind, value in attributes if kind == "instrument")
         links.blocks = _blocks(
             ("brushing", graph.brushing.score(key)),
         )
     elif entity_type in ("device", "instrument"):
-        holders = rings._holders.get((entity_type, key))
+        holders = rings.holders_of(entity_type, key)
         if holders:
-            links.accounts = list(holders)[-MAX_LINKS:]
+            links.accounts = holders[-MAX_LINKS:]
         if entity_type == "device":
             links.blocks = _blocks(("click_farm", graph.farm.score(key)))
     elif entity_type == "item":

@@ -214,6 +214,28 @@ class LinkageRings:
         ring = table[account]
         return nsmallest(limit, {n for n in ring.nodes if table.get(n) is ring})
 
+    # -- read-only views (the entity API): nothing is updated or rebuilt ------------------------
+
+    def current_ring(self, account: str, limit: int = 50) -> tuple[str, int, list[str]] | None:
+        """The ring ``account`` is in as last built: its id, size and up to ``limit`` members
+        (smallest ids first), or None. Unlike :meth:`members` it never brings the ring up to
+        date, so reading it changes nothing later events see."""
+        ring = self._ring.get(account)
+        if ring is None:
+            return None
+        table = self._ring
+        # One pass over the ring (no sort of it: rings of thousands of accounts exist).
+        members = [n for n in ring.nodes if table.get(n) is ring]
+        return ring.min_member, len(members), nsmallest(limit, members)
+
+    def attributes_of(self, account: str) -> list[tuple[str, str]]:
+        """The (kind, value) attributes (devices, instruments, ...) the account is linked to."""
+        return list(self._edges.get(account, {}))
+
+    def holders_of(self, kind: str, value: str) -> list[str]:
+        """The accounts linked to an attribute, least recently seen first."""
+        return list(self._holders.get((kind, value), ()))
+
     # -- internals ------------------------------------------------------------------------------
 
     def _touch(self, account: str, now: float, cutoff: float) -> None:
