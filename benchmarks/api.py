@@ -31,9 +31,20 @@ capacity this run measured for it (or ``--soak-rate`` requests/s), paced by wrk'
 (open loop per thread), sampling the server's RSS every ``--sample`` seconds: errors, first / last
 / max RSS and the slope of a least-squares line through the samples.
 
-``--server-args "..."`` adds flags to `rampart serve` (e.g. a Redis URL once the scaled-out
-server takes one). When `rampart serve` has ``--rate-limit``, ``--rate-limit 0`` is added unless
-``--server-args`` gives one.
+``--server-args "..."`` adds flags to `rampart serve` (e.g. ``--redis redis://127.0.0.1:6379/0
+--namespace bench-x``: a replica sharing Redis). When `rampart serve` has ``--rate-limit``,
+``--rate-limit 0`` is added unless ``--server-args`` gives one.
+
+``--replicas N`` (needs ``--redis`` in ``--server-args``) starts N servers with the same flags,
+each with its own data folder and port and the same ``keys.jsonl``, and runs one wrk per replica
+at once, each on its own share of the bodies (line i goes to replica i mod N) and, in a soak, at
+1/N of the rate. Requests, events and server CPU are summed over the replicas; p50 / p99 / max are
+the worst replica's (wrk's histograms are not merged), and each replica's p99 is kept in the JSON.
+The wrks are not paced against one another: their streams drift apart in event time, and once one
+is an hour behind the other in the shared log its events are rejected as late (seen: 5-32% of a
+15 s batch run with 2 replicas); compare scored events (``scored`` in the JSON), not events sent.
+
+The server's CPU time is its own plus its waited-for children's (the forked snapshot writer).
 
     make bench-tools   # wrk, from Debian's packages
     uv run python benchmarks/api.py [--duration 15] [--connections 16] [--batch 50] [--repeat 3]
@@ -107,10 +118,15 @@ def serve_flags(extra: list[str]) -> list[str]:
 class Server:
     """`rampart serve --demo` on a free loopback port over ``data_dir``, with its log file."""
 
-    def __init__(self, data_dir: Path, extra: list[str]) -> None:
+    def __init__(self, data_dir: Path, extra: list[str], keys_from: Server | None = None) -> None:
         self.data_dir = data_dir
-        self.ingest_key = create_key(data_dir, "ingest")
-        self.admin_key = create_key(data_dir, "admin")
+        if keys_from is None:
+            self.ingest_key = create_key(data_dir, "ingest")
+            self.admin_key = create_key(data_dir, "admin")
+        else:  # another replica: the same keys (kept hashed per data folder)
+            data_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copy(keys_from.data_dir / "keys.jsonl", data_dir / "keys.jsonl")
+            self.ingest_key, self.admin_key = keys_from.ingest_key, keys_from.admin_key
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data_dir / "server.log"
@@ -134,9 +150,9 @@ class Server:
         raise SystemExit(f"the server did not get ready:\n{self.log.read_text()}")
 
     def cpu_s(self) -> float:
-        """User + system CPU seconds of the server process so far."""
+        """User + system CPU seconds of the server process and its waited-for children so far."""
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS
+        return sum(int(fields[i]) for i in (11, 12, 13, 14)) / TICKS
 
     def rss_bytes(self) -> int:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -233,6 +249,8 @@ class Run:
     load_before: float
     load_after: float
     rss_mib: list[float] = field(default_factory=list)
+    replicas: int = 1
+    p99_by_replica_ms: list[float] = field(default_factory=list)
 
     @property
     def server_cpu_share(self) -> float:
@@ -249,16 +267,20 @@ class Scenario:
     guess_rps: float  # how many requests a second to make bodies for, until measured
 
 
-def write_bodies(bodies: list[bytes], folder: Path) -> Path:
-    path = folder / "bodies.jsonl"
-    path.write_bytes(b"\n".join(bodies) + b"\n")
-    return path
+def write_bodies(bodies: list[bytes], folder: Path, replicas: int = 1) -> list[Path]:
+    """One file per replica: line i of ``bodies`` goes to replica i mod ``replicas``."""
+    paths = []
+    for k in range(replicas):
+        path = folder / f"bodies{k}.jsonl"
+        path.write_bytes(b"\n".join(bodies[k::replicas]) + b"\n")
+        paths.append(path)
+    return paths
 
 
 def run_wrk(
-    server: Server,
+    servers: list[Server],
     scenario: Scenario,
-    bodies: Path,
+    bodies: list[Path],
     *,
     seconds: float,
     connections: int,
@@ -266,38 +288,57 @@ def run_wrk(
     rate: float = 0.0,
     sample_s: float = 0.0,
 ) -> Run:
-    command = [
-        "wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s",
-        "--timeout", "10s", "-s", str(LUA), server.url, "--", str(bodies), scenario.path,
-        scenario.method, server.ingest_key, str(threads),
-    ]  # fmt: skip
-    env = {**os.environ, "RAMPART_WRK_RATE": f"{rate:.3f}"}
-    counts_before, cpu_before = server.counts(), server.cpu_s()
+    """One wrk per server, all at once (``bodies[k]`` and ``rate / len(servers)`` each)."""
+    commands = []
+    for server, path in zip(servers, bodies, strict=True):
+        command = [
+            "wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s",
+            "--timeout", "10s", "-s", str(LUA), server.url, "--", str(path), scenario.path,
+            scenario.method, server.ingest_key, str(threads),
+        ]  # fmt: skip
+        commands.append(command)
+    env = {**os.environ, "RAMPART_WRK_RATE": f"{rate / len(servers):.3f}"}
+    counts_before = [server.counts() for server in servers]
+    cpu_before = sum(server.cpu_s() for server in servers)
     load_before = os.getloadavg()[0]
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wrk = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    wrks = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        for command in commands
+    ]
     rss: list[float] = []
     if sample_s > 0:
-        while wrk.poll() is None:
-            rss.append(server.rss_bytes() / 2**20)
+        while (running := next((w for w in wrks if w.poll() is None), None)) is not None:
+            rss.append(sum(server.rss_bytes() for server in servers) / 2**20)
             with contextlib.suppress(subprocess.TimeoutExpired):
-                wrk.wait(timeout=sample_s)
-        rss.append(server.rss_bytes() / 2**20)
-    out, err = wrk.communicate()
+                running.wait(timeout=sample_s)
+        rss.append(sum(server.rss_bytes() for server in servers) / 2**20)
+    outputs = [wrk.communicate() for wrk in wrks]
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_after, load_after = server.cpu_s(), os.getloadavg()[0]
-    counts_after = server.counts()
-    found = [line for line in out.decode().splitlines() if line.startswith("RESULT ")]
-    if wrk.returncode != 0 or not found:
-        raise SystemExit(f"wrk failed ({wrk.returncode}):\n{out.decode()}\n{err.decode()}")
-    result = json.loads(found[-1].removeprefix("RESULT "))
-    delta = {k: counts_after.get(k, 0.0) - counts_before.get(k, 0.0) for k in counts_after}
+    cpu_after, load_after = sum(server.cpu_s() for server in servers), os.getloadavg()[0]
+    results = []
+    for wrk, (out, err) in zip(wrks, outputs, strict=True):
+        found = [line for line in out.decode().splitlines() if line.startswith("RESULT ")]
+        if wrk.returncode != 0 or not found:
+            raise SystemExit(f"wrk failed ({wrk.returncode}):\n{out.decode()}\n{err.decode()}")
+        results.append(json.loads(found[-1].removeprefix("RESULT ")))
+    delta: dict[str, float] = {}
+    for server, before in zip(servers, counts_before, strict=True):
+        for k, v in server.counts().items():
+            delta[k] = delta.get(k, 0.0) + v - before.get(k, 0.0)
     scored = int(sum(v for k, v in delta.items() if k.startswith("decisions:")))
     rejected = {
         k.split(":", 1)[1]: int(v) for k, v in delta.items() if k.startswith("rejects:") and v
     }
-    duration = result["duration_us"] / 1e6
-    requests = result["requests"]
+
+    def total(key: str) -> int:
+        return int(sum(r[key] for r in results))
+
+    def worst_ms(key: str) -> float:
+        return float(max(r[key] for r in results)) / 1000
+
+    duration = max(r["duration_us"] for r in results) / 1e6
+    requests = total("requests")
     return Run(
         scenario=scenario.name,
         path=scenario.path,
@@ -306,15 +347,15 @@ def run_wrk(
         requests=requests,
         requests_s=requests / duration,
         events_s=requests * scenario.batch / duration,
-        p50_ms=result["p50_us"] / 1000,
-        p90_ms=result["p90_us"] / 1000,
-        p99_ms=result["p99_us"] / 1000,
-        p999_ms=result["p999_us"] / 1000,
-        max_ms=result["max_us"] / 1000,
-        non_2xx=result["status_errors"],
-        socket_errors=result["connect_errors"] + result["read_errors"] + result["write_errors"],
-        timeouts=result["timeouts"],
-        wrapped=result["wraps"],
+        p50_ms=worst_ms("p50_us"),
+        p90_ms=worst_ms("p90_us"),
+        p99_ms=worst_ms("p99_us"),
+        p999_ms=worst_ms("p999_us"),
+        max_ms=worst_ms("max_us"),
+        non_2xx=total("status_errors"),
+        socket_errors=total("connect_errors") + total("read_errors") + total("write_errors"),
+        timeouts=total("timeouts"),
+        wrapped=total("wraps"),
         scored=scored,
         rejected=rejected,
         server_cpu_s=cpu_after - cpu_before,
@@ -323,6 +364,8 @@ def run_wrk(
         load_before=load_before,
         load_after=load_after,
         rss_mib=rss,
+        replicas=len(servers),
+        p99_by_replica_ms=[r["p99_us"] / 1000 for r in results],
     )
 
 
@@ -370,6 +413,8 @@ def table(by_scenario: dict[str, list[Run]], baseline: str) -> list[dict[str, An
                 "runs": len(runs),
                 "requests_s": rps,
                 "events_s": median_of(runs, "events_s"),
+                # fresh decisions a second (events sent less rejected and re-sent ones)
+                "scored_s": statistics.median(r.scored / r.seconds for r in runs),
                 "p50_ms": median_of(runs, "p50_ms"),
                 "p99_ms": median_of(runs, "p99_ms"),
                 "p999_ms": median_of(runs, "p999_ms"),
@@ -393,7 +438,7 @@ def table(by_scenario: dict[str, list[Run]], baseline: str) -> list[dict[str, An
 
 def print_table(rows: list[dict[str, Any]]) -> None:
     header = (
-        f"{'scenario':<14}{'req/s':>9}{'events/s':>10}{'p50 ms':>8}{'p99 ms':>8}"
+        f"{'scenario':<14}{'req/s':>9}{'events/s':>10}{'scored/s':>10}{'p50 ms':>8}{'p99 ms':>8}"
         f"{'p99.9':>8}{'x rps':>7}{'x p99':>7}{'non2xx':>7}{'sockerr':>8}{'reject':>7}"
         f"{'wraps':>7}{'srv CPU':>8}{'µs/req':>8}{'wrk CPU s':>10}{'load':>6}"
     )
@@ -401,6 +446,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     for r in rows:
         print(
             f"{r['scenario']:<14}{r['requests_s']:>9,.0f}{r['events_s']:>10,.0f}"
+            f"{r['scored_s']:>10,.0f}"
             f"{r['p50_ms']:>8.2f}{r['p99_ms']:>8.2f}{r['p999_ms']:>8.2f}"
             f"{r['rps_vs_baseline']:>7.2f}{r['p99_vs_baseline']:>7.1f}{r['non_2xx']:>7}"
             f"{r['socket_errors']:>8}{r['rejected']:>7}{r['wraps']:>7}"
@@ -429,13 +475,24 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=15, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
-    parser.add_argument("--batch", type=int, default=50, help="events per batch request")
+    parser.add_argument(
+        "--batch",
+        default="50",
+        help="events per batch request; a comma list (20,50) sweeps sizes (one batch scenario "
+        "per size and --batch-connections)",
+    )
     parser.add_argument(
         "--batch-connections",
-        type=int,
-        default=4,
+        default="4",
         help="connections for the batch scenario (in flight at once: connections x batch events, "
-        "which overtake one another: keep it well under an hour of event time)",
+        "which overtake one another: keep it well under an hour of event time); a comma list "
+        "sweeps them",
+    )
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="servers sharing one Redis namespace (needs --redis in --server-args); one wrk each",
     )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--scenarios", default="noop,event,batch")
@@ -466,14 +523,28 @@ def main() -> None:
     feed = Feed((folder / "world" / "events.jsonl").read_bytes().splitlines())
     noop_events = feed.lines[:1000]
     extra = serve_flags(shlex.split(args.server_args))
+    if args.replicas > 1 and not any(a.startswith("--redis") for a in extra):
+        raise SystemExit("--replicas needs --server-args with --redis (replicas share its log)")
     server = Server(folder / "data", extra)
+    servers = [server]
+    try:
+        for k in range(1, args.replicas):
+            servers.append(Server(folder / f"data{k}", extra, keys_from=server))
+    except BaseException:
+        for started in servers:
+            started.stop()
+        raise
+    batches = [int(b) for b in args.batch.split(",")]
+    batch_connections = [int(c) for c in args.batch_connections.split(",")]
+    sweep = len(batches) * len(batch_connections) > 1
     commit = subprocess.run(
         ["git", "describe", "--always", "--dirty"], capture_output=True, text=True
     ).stdout.strip()
     print(
-        f"rampart serve {' '.join(extra)} (commit {commit}) on {platform.machine()}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}; wrk -t{args.threads} "
-        f"-c{args.connections} (batch: -c{args.batch_connections}) -d{args.duration:g}s; "
+        f"rampart serve {' '.join(extra)} x{len(servers)} (commit {commit}) on "
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"wrk -t{args.threads} -c{args.connections} (batch {args.batch}: "
+        f"-c{args.batch_connections}) -d{args.duration:g}s, one wrk per server; "
         f"{args.preset} world seed {args.seed} "
         f"({len(feed.lines):,} events, laps of {feed.span.days} days); load "
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}",
@@ -482,24 +553,28 @@ def main() -> None:
     scenarios = {
         "noop": probe_noop(server, noop_events[0], args.connections),
         "event": Scenario("event", "/v1/events", "POST", 1, args.connections, 3_000),
-        "batch": Scenario(
-            f"batch{args.batch}",
-            "/v1/events:batch",
-            "POST",
-            args.batch,
-            args.batch_connections,
-            10_000 / args.batch,
-        ),
     }
-    chosen = [scenarios[name] for name in args.scenarios.split(",")]
+    batch_scenarios = [
+        Scenario(
+            f"batch{b}x{c}" if sweep else f"batch{b}", "/v1/events:batch", "POST", b, c, 10_000 / b
+        )
+        for b in batches
+        for c in batch_connections
+    ]
+    scenarios["batch"] = batch_scenarios[0]  # the soak's
+    chosen: list[Scenario] = []
+    for name in args.scenarios.split(","):
+        chosen += batch_scenarios if name == "batch" else [scenarios[name]]
     by_scenario: dict[str, list[Run]] = {s.name: [] for s in chosen}
     try:
         for repeat in range(args.repeat):
             for scenario in chosen:
                 need = math.ceil(scenario.guess_rps * args.duration * 1.5) + scenario.connections
-                bodies = write_bodies(bodies_for(feed, scenario, need, noop_events), folder)
+                bodies = write_bodies(
+                    bodies_for(feed, scenario, need, noop_events), folder, len(servers)
+                )
                 run = run_wrk(
-                    server,
+                    servers,
                     scenario,
                     bodies,
                     seconds=args.duration,
@@ -520,20 +595,22 @@ def main() -> None:
                     f"load {run.load_after:.2f}",
                     flush=True,
                 )
-                if not server.alive():
-                    raise SystemExit(f"the server died:\n{server.log.read_text()[-4000:]}")
+                for each in servers:
+                    if not each.alive():
+                        raise SystemExit(f"a server died:\n{each.log.read_text()[-4000:]}")
         rows = table(by_scenario, chosen[0].name) if chosen else []
         print()
         print_table(rows)
         soak: dict[str, Any] | None = None
         if args.soak > 0:
-            soak = run_soak(server, feed, scenarios, by_scenario, args, noop_events, folder)
+            soak = run_soak(servers, feed, scenarios, by_scenario, args, noop_events, folder)
         if args.json is not None:
             args.json.write_text(
                 json.dumps(
                     {
                         "command": sys.argv,
                         "server": server.command,
+                        "replicas": len(servers),
                         "commit": commit,
                         "cores": os.cpu_count(),
                         "table": rows,
@@ -544,7 +621,8 @@ def main() -> None:
                 )
             )
     finally:
-        server.stop()
+        for each in servers:
+            each.stop()
         if args.keep:
             print(f"data kept in {folder}")
         else:
@@ -552,7 +630,7 @@ def main() -> None:
 
 
 def run_soak(
-    server: Server,
+    servers: list[Server],
     feed: Feed,
     scenarios: dict[str, Scenario],
     by_scenario: dict[str, list[Run]],
@@ -569,14 +647,14 @@ def run_soak(
     else:
         raise SystemExit("--soak needs --soak-rate or the soak endpoint among --scenarios")
     need = math.ceil(rate * args.soak * 1.2) + scenario.connections
-    bodies = write_bodies(bodies_for(feed, scenario, need, noop_events), folder)
+    bodies = write_bodies(bodies_for(feed, scenario, need, noop_events), folder, len(servers))
     print(
         f"\nsoak: {scenario.name} for {args.soak:g}s at {rate:,.0f} req/s "
         f"({rate * scenario.batch:,.0f} events/s), RSS every {args.sample:g}s",
         flush=True,
     )
     run = run_wrk(
-        server,
+        servers,
         scenario,
         bodies,
         seconds=args.soak,
