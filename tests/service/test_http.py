@@ -7,10 +7,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from rampart.service.http import MAX_BATCH_EVENTS, MAX_DEPTH, MAX_EVENT_BYTES, create_app
+from rampart.service.http import (
+    MAX_BATCH_EVENTS,
+    MAX_DEPTH,
+    MAX_EVENT_BYTES,
+    _too_deep,
+    create_app,
+    nesting_depth,
+)
 from rampart.service.keys import ROLES, KeyStore, Role
 from rampart.service.scorer import Scorer
 
@@ -113,6 +122,22 @@ def test_limits_on_size_and_nesting(
     # Depth inside strings does not count.
     shallow = login("shallow", extra="[" * 1000)
     assert client.post("/v1/events", json=shallow, headers=keys["ingest"]).status_code == 200
+    # In a batch: one event too deep, or a body nested far past msgspec's own limit.
+    batch = [login("fine"), login("deep-in-batch", extra=deep)]
+    refused = client.post("/v1/events:batch", json=batch, headers=keys["ingest"])
+    assert refused.status_code == 422
+    assert "nested deeper" in refused.json()["error"]["reason"]
+    abyss = b"[" * 100_000 + b"]" * 100_000
+    refused = client.post("/v1/events:batch", content=abyss, headers=keys["ingest"])
+    assert refused.status_code == 422
+    assert "nested deeper" in refused.json()["error"]["reason"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=64) | st.text(alphabet='[]{}"\\ab', max_size=64).map(str.encode))
+def test_the_bracket_count_shortcut_agrees_with_the_exact_depth(body: bytes) -> None:
+    for limit in (0, 1, 3):
+        assert (_too_deep(body, limit) is None) == (nesting_depth(body) <= limit)
 
 
 def test_a_batch_scores_the_good_items_and_keeps_errors_in_place(
