@@ -13,6 +13,7 @@ import msgspec
 import nats
 import nats.errors
 import pytest
+import redis
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
@@ -204,3 +205,60 @@ def test_a_redelivery_is_answered_the_same_and_counted_once(tmp_path: Path) -> N
     assert stats.redelivered == options.batch
     assert stats.duplicates == options.batch
     assert pending == (0, 0)
+
+
+def test_two_consumers_sharing_redis_split_the_stream_and_agree(tmp_path: Path) -> None:
+    """Replicas consuming one durable consumer, their state shared through Redis: every event
+    is decided once, as a replica applying the shared log afterwards decides it."""
+    raws = _events(40)
+    options = _options()
+    namespace = f"consume-{uuid.uuid4().hex}"
+    redis_url = os.environ.get("RAMPART_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+    def replica(name: str) -> Scorer:
+        return Scorer.open(tmp_path / name, demo=True, redis_url=redis_url, namespace=namespace)
+
+    async def scenario() -> tuple[list[ConsumeStats], _Outputs]:
+        nc = await _connect()
+        js = nc.jetstream()
+        try:
+            await ensure_consumer(js, options)
+            outputs = _Outputs()
+            await outputs.listen(nc, options)
+            for raw in raws:
+                await js.publish(options.subject, raw)
+            with replica("a") as first, replica("b") as second:
+                stop = asyncio.Event()
+                tasks = [
+                    asyncio.create_task(consume(nc, scorer, options, stop))
+                    for scorer in (first, second)
+                ]
+                deadline = asyncio.get_running_loop().time() + WAIT
+                while len(outputs.decisions) < len(raws):
+                    assert asyncio.get_running_loop().time() < deadline, "answers are missing"
+                    await asyncio.sleep(0.02)
+                stop.set()
+                stats = list(await asyncio.wait_for(asyncio.gather(*tasks), WAIT))
+            await nc.flush()
+            return stats, outputs
+        finally:
+            await js.delete_stream(options.stream)
+            await nc.close()
+
+    try:
+        stats, outputs = asyncio.run(scenario())
+        assert sum(stat.decisions for stat in stats) == len(raws)
+        published = {
+            msg.headers["Nats-Msg-Id"]: msg.data for msg in outputs.decisions if msg.headers
+        }
+        assert len(published) == len(raws)
+        with replica("late") as late:
+            for event_id, data in published.items():
+                decision = late.decision(event_id)
+                assert decision is not None
+                assert msgspec.json.encode(decision) == data
+    finally:
+        client = redis.Redis.from_url(redis_url)
+        for stored in client.scan_iter(f"rampart:{{{namespace}}}:*"):
+            client.delete(stored)
+        client.close()

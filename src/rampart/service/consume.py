@@ -140,7 +140,9 @@ async def consume(
         while not stop.is_set():
             try:
                 msgs = await sub.fetch(options.batch, timeout=options.fetch_timeout)
-            except nats.errors.TimeoutError:
+            except TimeoutError:
+                # nats.errors.TimeoutError, and the bare asyncio one nats-py raises on some paths
+                # of a fetch (seen with two consumers on one durable): no message yet, not an error.
                 continue
             if msgs:
                 await _handle(nc, scorer, options, msgs, stats)
