@@ -1317,6 +1317,7 @@ def serve(
     """
     import uvicorn
 
+    from rampart.service.admin import reconcile_lists
     from rampart.service.entities import EntityIndex
     from rampart.service.http import create_app
     from rampart.service.keys import KeyStore
@@ -1330,6 +1331,9 @@ def serve(
     # The cycle collector walks the whole state for nothing (no cycles): 9-28% of the CPU an
     # event costs in the server (benchmarks/RESULTS.md, "Serving: the scorer in process").
     with scorer, _serve_records(records, data_dir, scorer) as store, scoring_gc():
+        added = reconcile_lists(scorer, store)
+        if added:
+            errors.print(f"{added} list entries from the records were missing: applied")
         try:
             api = create_app(
                 scorer,

@@ -23,6 +23,8 @@ from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from rampart.records.store import Records
+from rampart.service.admin import reconcile_lists
+from rampart.service.changes import served_rules
 from rampart.service.http import create_app
 from rampart.service.keys import ROLES, KeyStore, Role
 from rampart.service.scorer import Scorer
@@ -245,6 +247,28 @@ def test_list_entries_are_pseudonymised_audited_and_read_by_rules(served: Served
         assert "198.51.100.7" not in json.dumps([str(e) for e in records.audit.entries()])
     for client, _, _ in served.open():
         assert score(client, keys, login("l5", 4, ip="198.51.100.7"))["action"] == "allow"
+
+
+def test_list_entries_in_the_records_reach_an_engine_started_on_a_new_journal(
+    served: Served, tmp_path: Path
+) -> None:
+    keys = served.headers
+    entry = {"value": "198.51.100.7", "kind": "deny", "reason": "card testing, case 4"}
+    for client, scorer, records in served.open():
+        path = "/v1/admin/lists/bad_ips/entries"
+        assert client.post(path, json=entry, headers=keys["investigator"]).status_code == 200
+        assert reconcile_lists(scorer, records) == 0  # the engine has it already
+        pseudonym = next(iter(served_rules(scorer.engine).lists.entries("bad_ips")))
+    # Same records, a new data folder (a new journal): the entry is missing, then applied.
+    with (
+        Records.open(served.records_url) as records,
+        Scorer.open(tmp_path / "fresh", demo=True) as fresh,
+    ):
+        assert "bad_ips" not in served_rules(fresh.engine).lists.names()
+        assert reconcile_lists(fresh, records) == 1
+        assert pseudonym in served_rules(fresh.engine).lists.entries("bad_ips")
+    with Scorer.open(tmp_path / "fresh", demo=True) as replayed:  # logged: replayed in place
+        assert pseudonym in served_rules(replayed.engine).lists.entries("bad_ips")
 
 
 def test_model_modes_are_recorded_and_said_not_applied(served: Served) -> None:

@@ -674,6 +674,33 @@ def remove_list_entry(
     return _answer(remove)
 
 
+def reconcile_lists(scorer: Scorer, records: Records) -> int:
+    """Give the engine the list entries the records hold and it lacks; how many were added.
+
+    The journal carries every list change, so an engine rebuilt from it has them; one started
+    on a new journal over existing records (a new Redis namespace, a lost data folder) would
+    not, and a deny list the records show would not be enforced. Entries are added through
+    :meth:`Scorer.change` (logged, so every replica gets them); nothing is removed, since the
+    pack may hold entries the records never had.
+    """
+
+    def held_lists(s: Scorer) -> dict[str, dict[str, float | None]]:
+        lists = served_rules(s.engine).lists
+        return {name: dict(lists.entries(name)) for name in lists.names()}
+
+    held = scorer.read(held_lists)
+    missing = []
+    for name in records.lists.names():
+        for entry in records.lists.entries(name):
+            # With its expiry: the engine compares it with each event's own time.
+            expires = entry.expires_at.timestamp() if entry.expires_at is not None else None
+            if held.get(name, {}).get(entry.value, "absent") != expires:
+                missing.append(AddListEntry(list_name=name, value=entry.value, expires_at=expires))
+    for change in missing:
+        scorer.change(encode_change(change))
+    return len(missing)
+
+
 ADMIN_HANDLERS: Final = (
     list_packs,
     get_rule,
