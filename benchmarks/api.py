@@ -31,6 +31,10 @@ capacity this run measured for it (or ``--soak-rate`` requests/s), paced by wrk'
 (open loop per thread), sampling the server's RSS every ``--sample`` seconds: errors, first / last
 / max RSS and the slope of a least-squares line through the samples.
 
+``--warmup-events N`` first feeds N events of the stream (batches of ``--warmup-batch``, one
+connection per server, in order; not measured), before the scenarios, so that the soak starts with
+the server's caps already reached (the 500,000 answers held for re-sent ids fill after 500,000).
+
 ``--server-args "..."`` adds flags to `rampart serve` (e.g. ``--redis redis://127.0.0.1:6379/0
 --namespace bench-x``: a replica sharing Redis). When `rampart serve` has ``--rate-limit``,
 ``--rate-limit 0`` is added unless ``--server-args`` gives one.
@@ -394,6 +398,39 @@ def probe_noop(server: Server, event: bytes, connections: int) -> Scenario:
     return Scenario("noop", "/v1/events:noop", "POST", 0, connections, 20_000)
 
 
+def warm_up(servers: list[Server], feed: Feed, events: int, batch: int) -> None:
+    """Feed ``events`` of the stream in batches, in order, one connection per server, unmeasured."""
+    started, cpu_before, sent = time.monotonic(), sum(s.cpu_s() for s in servers), 0
+    clients = [
+        httpx.Client(
+            base_url=s.url, headers={"Authorization": f"Bearer {s.ingest_key}"}, timeout=60
+        )
+        for s in servers
+    ]
+    try:
+        while sent < events:
+            count = min(batch, events - sent)
+            body = b"[" + b",".join(feed.take(count)) + b"]"
+            reply = clients[(sent // batch) % len(clients)].post("/v1/events:batch", content=body)
+            if reply.status_code >= 300:
+                raise SystemExit(f"warm-up: {reply.status_code} {reply.text[:500]}")
+            sent += count
+            if sent % 100_000 < count:
+                print(
+                    f"  warm-up {sent:,} events, {time.monotonic() - started:.0f}s, server RSS "
+                    f"{sum(s.rss_bytes() for s in servers) / 2**20:.0f} MiB",
+                    flush=True,
+                )
+    finally:
+        for client in clients:
+            client.close()
+    print(
+        f"warm-up: {sent:,} events in {time.monotonic() - started:.0f}s, server CPU "
+        f"{sum(s.cpu_s() for s in servers) - cpu_before:.1f}s, load {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
+
+
 # --- reporting -----------------------------------------------------------------------------------
 
 
@@ -508,6 +545,13 @@ def main() -> None:
     parser.add_argument("--soak-fraction", type=float, default=0.8)
     parser.add_argument("--soak-rate", type=float, default=0, help="requests/s (0: measured)")
     parser.add_argument("--sample", type=float, default=2.0, help="RSS sample period, seconds")
+    parser.add_argument(
+        "--warmup-events",
+        type=int,
+        default=0,
+        help="events to feed before the scenarios, unmeasured (e.g. 550000: past the held answers)",
+    )
+    parser.add_argument("--warmup-batch", type=int, default=1000, help="events a warm-up request")
     parser.add_argument("--server-args", default="", help="extra flags for `rampart serve`")
     parser.add_argument("--json", type=Path, default=None, help="write every run here")
     parser.add_argument("--keep", action="store_true", help="keep the data folder")
@@ -550,6 +594,8 @@ def main() -> None:
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}",
         flush=True,
     )
+    if args.warmup_events > 0:
+        warm_up(servers, feed, args.warmup_events, args.warmup_batch)
     scenarios = {
         "noop": probe_noop(server, noop_events[0], args.connections),
         "event": Scenario("event", "/v1/events", "POST", 1, args.connections, 3_000),
