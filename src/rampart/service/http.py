@@ -436,7 +436,8 @@ def post_label(body: RawBody, request: Request[Any, Any, Any]) -> Response[Any]:
     return Response(LabelBody(label=result))
 
 
-@get("/v1/decisions/{event_id:str}", sync_to_thread=False, opt={"endpoint": "decisions"})
+# In a worker thread: the read takes the scorer's lock and, for a replica, a round trip to Redis.
+@get("/v1/decisions/{event_id:str}", sync_to_thread=True, opt={"endpoint": "decisions"})
 def get_decision(event_id: FromPath[str], request: Request[Any, Any, Any]) -> Decision:
     scorer: Scorer = request.app.state.scorer
     decision = scorer.decision(event_id)

@@ -246,17 +246,13 @@ class Scorer:
                     fresh.append(index)
             ticket = 0
             if fresh:
-                applied, ticket = self._exchange([("event", raws[index]) for index in fresh])
-                for kind, payload, mine in applied:
-                    line = fresh[mine] + 1 if mine is not None else 1
-                    result = self._apply(kind, payload, line)
-                    if mine is not None:
-                        assert not isinstance(result, Label)
-                        results[fresh[mine]] = result
+                records: list[tuple[RecordKind, bytes]] = [("event", raws[i]) for i in fresh]
+                outcomes, ticket = self._record(records, [index + 1 for index in fresh])
+                for index, outcome in zip(fresh, outcomes, strict=True):
+                    assert isinstance(outcome, EventResult | Rejection)
+                    results[index] = outcome
             snapshot = self._snapshot_due()
-        self._wait(ticket)
-        if snapshot is not None:
-            self._save_snapshot(*snapshot)
+        self._settle(ticket, snapshot)
         answered = [result for result in results if result is not None]
         assert len(answered) == len(raws)
         return answered
@@ -354,18 +350,10 @@ class Scorer:
             return Rejection(_label_error(exc), "invalid")
         with self._lock:
             self._check()
-            applied, ticket = self._exchange([("label", self._encode(label))])
-            result: Label | Rejection | None = None
-            for kind, payload, mine in applied:
-                outcome = self._apply(kind, payload, 1)
-                if mine is not None:
-                    assert isinstance(outcome, Label | Rejection)
-                    result = outcome
+            (result,), ticket = self._record([("label", self._encode(label))], [1])
             snapshot = self._snapshot_due()
-        self._wait(ticket)
-        if snapshot is not None:
-            self._save_snapshot(*snapshot)
-        assert result is not None
+        self._settle(ticket, snapshot)
+        assert isinstance(result, Label | Rejection)
         return result
 
     def _apply_label(self, payload: bytes) -> Label | Rejection:
@@ -394,10 +382,8 @@ class Scorer:
         with self._lock:
             self._check()
             check_change(payload, self.engine)
-            applied, ticket = self._exchange([("change", payload)])
-            for kind, record, _ in applied:
-                self._apply(kind, record, 1)
-        self._wait(ticket)
+            _, ticket = self._record([("change", payload)], [1])
+        self._settle(ticket, None)
 
     # --- the journal ---------------------------------------------------------------------------
 
@@ -410,7 +396,6 @@ class Scorer:
             for kind, payload in records:
                 self._apply(kind, payload, 1)
                 self.replayed += kind == "event"
-            self._since_snapshot = self.replayed
 
     def _apply(
         self, kind: RecordKind, payload: bytes, line: int
@@ -429,6 +414,29 @@ class Scorer:
         if isinstance(item, Rejection):
             return item
         return self._resent(item, line)
+
+    def _record(
+        self, records: Sequence[tuple[RecordKind, bytes]], lines: Sequence[int]
+    ) -> tuple[list[EventResult | Rejection | Label | None], int]:
+        """Append ``records`` and apply, in the journal's order, all it hands back (other
+        replicas' records too): this call's outcomes, in order, and the durability ticket.
+
+        Called under the lock; :meth:`_settle` waits for the ticket once the lock is let go.
+        """
+        applied, ticket = self._exchange(records)
+        outcomes: list[EventResult | Rejection | Label | None] = [None] * len(records)
+        for kind, payload, mine in applied:
+            outcome = self._apply(kind, payload, lines[mine] if mine is not None else 1)
+            if mine is not None:
+                outcomes[mine] = outcome
+        return outcomes, ticket
+
+    def _settle(self, ticket: int, snapshot: tuple[str, bytes] | None) -> None:
+        """Outside the lock: return once the records are durable, then save a snapshot encoded
+        inline (without ``fork``) if one was due."""
+        self._wait(ticket)
+        if snapshot is not None:
+            self._save_snapshot(*snapshot)
 
     def _exchange(self, records: Sequence[tuple[RecordKind, bytes]]) -> tuple[list[Applied], int]:
         try:
