@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import msgspec
@@ -16,6 +17,7 @@ import pytest
 import redis
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.js.client import JetStreamContext
 
 from rampart.service.consume import ConsumeOptions, ConsumeStats, consume, ensure_consumer
 from rampart.service.scorer import EventResult, Scorer
@@ -101,6 +103,24 @@ async def _consume_until(
     return await asyncio.wait_for(task, WAIT)
 
 
+@contextlib.asynccontextmanager
+async def _jetstream(options: ConsumeOptions) -> AsyncIterator[tuple[Client, JetStreamContext]]:
+    """A connection with the test's stream and durable consumer, both gone afterwards."""
+    nc = await _connect()
+    js = nc.jetstream()
+    try:
+        await ensure_consumer(js, options)
+        yield nc, js
+    finally:
+        await js.delete_stream(options.stream)
+        await nc.close()
+
+
+def _by_id(msgs: list[Msg]) -> dict[str, bytes]:
+    """Published answers by their ``Nats-Msg-Id``."""
+    return {msg.headers["Nats-Msg-Id"]: msg.data for msg in msgs if msg.headers}
+
+
 async def _pending(nc: Client, options: ConsumeOptions) -> tuple[int, int]:
     info = await nc.jetstream().consumer_info(options.stream, options.durable)
     return info.num_pending or 0, info.num_ack_pending or 0
@@ -113,10 +133,7 @@ def test_events_become_decisions_and_a_poison_message_one_reject(tmp_path: Path)
     options = _options()
 
     async def scenario() -> tuple[ConsumeStats, _Outputs, tuple[int, int]]:
-        nc = await _connect()
-        js = nc.jetstream()
-        try:
-            await ensure_consumer(js, options)
+        async with _jetstream(options) as (nc, js):
             outputs = _Outputs()
             await outputs.listen(nc, options)
             for raw in [*raws[:3], poison, *raws[3:]]:
@@ -130,12 +147,9 @@ def test_events_become_decisions_and_a_poison_message_one_reject(tmp_path: Path)
                 )
             await nc.flush()
             return stats, outputs, await _pending(nc, options)
-        finally:
-            await js.delete_stream(options.stream)
-            await nc.close()
 
     stats, outputs, pending = asyncio.run(scenario())
-    got = {msg.headers["Nats-Msg-Id"]: msg.data for msg in outputs.decisions if msg.headers}
+    got = _by_id(outputs.decisions)
     assert len(outputs.decisions) == len(raws)
     assert got == expected
     # The growing device count moves the decisions: a fair check of the order and the state.
@@ -159,10 +173,7 @@ def test_a_redelivery_is_answered_the_same_and_counted_once(tmp_path: Path) -> N
     states: list[bytes] = []
 
     async def scenario() -> tuple[ConsumeStats, _Outputs, tuple[int, int]]:
-        nc = await _connect()
-        js = nc.jetstream()
-        try:
-            await ensure_consumer(js, options)
+        async with _jetstream(options) as (nc, js):
             for raw in raws:
                 await js.publish(options.subject, raw)
             # A consumer scores a first batch (durable in its log), then dies before it
@@ -184,12 +195,9 @@ def test_a_redelivery_is_answered_the_same_and_counted_once(tmp_path: Path) -> N
                 states.append(scorer.engine.features.snapshot())
             await nc.flush()
             return stats, outputs, await _pending(nc, options)
-        finally:
-            await js.delete_stream(options.stream)
-            await nc.close()
 
     stats, outputs, pending = asyncio.run(scenario())
-    got = {msg.headers["Nats-Msg-Id"]: msg.data for msg in outputs.decisions if msg.headers}
+    got = _by_id(outputs.decisions)
     assert len(outputs.decisions) == len(raws)
     # Identical to a run that never stopped: the redelivered events were not counted twice,
     # so every later decision (which reads the counts) is unchanged.
@@ -219,10 +227,7 @@ def test_two_consumers_sharing_redis_split_the_stream_and_agree(tmp_path: Path) 
         return Scorer.open(tmp_path / name, demo=True, redis_url=redis_url, namespace=namespace)
 
     async def scenario() -> tuple[list[ConsumeStats], _Outputs]:
-        nc = await _connect()
-        js = nc.jetstream()
-        try:
-            await ensure_consumer(js, options)
+        async with _jetstream(options) as (nc, js):
             outputs = _Outputs()
             await outputs.listen(nc, options)
             for raw in raws:
@@ -241,16 +246,11 @@ def test_two_consumers_sharing_redis_split_the_stream_and_agree(tmp_path: Path) 
                 stats = list(await asyncio.wait_for(asyncio.gather(*tasks), WAIT))
             await nc.flush()
             return stats, outputs
-        finally:
-            await js.delete_stream(options.stream)
-            await nc.close()
 
     try:
         stats, outputs = asyncio.run(scenario())
         assert sum(stat.decisions for stat in stats) == len(raws)
-        published = {
-            msg.headers["Nats-Msg-Id"]: msg.data for msg in outputs.decisions if msg.headers
-        }
+        published = _by_id(outputs.decisions)
         assert len(published) == len(raws)
         with replica("late") as late:
             for event_id, data in published.items():
