@@ -42,3 +42,9 @@ def feed(scorer: Scorer, labels: list[bytes], events: list[bytes]) -> list[bytes
     for label in labels:
         assert not isinstance(scorer.label(label), Rejection)
     return answers(scorer.score_many(events))
+
+
+def uninterrupted(world: Path, folder: Path) -> list[list[bytes]]:
+    """The answers of one embedded scorer fed the whole stream of ``world``: the reference."""
+    with Scorer.open(folder, demo=True) as scorer:
+        return [feed(scorer, labels, events) for labels, events in stream(world)]

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.service.streams import feed, stream
+from tests.service.streams import feed, stream, uninterrupted
 
 from rampart.service.scorer import EventResult, Scorer
 from rampart.service.snapshot import SnapshotKeyError
@@ -75,8 +75,7 @@ def test_a_snapshot_shortens_the_replay_and_changes_no_decision(
 ) -> None:
     batches = list(stream(tiny_world_of(3)))
     half = len(batches) // 2
-    with Scorer.open(tmp_path / "uninterrupted", demo=True) as scorer:
-        expected = [feed(scorer, labels, events) for labels, events in batches]
+    expected = uninterrupted(tiny_world_of(3), tmp_path / "uninterrupted")
 
     with Scorer.open(tmp_path / "restarted", demo=True, snapshot_every=700) as stopped:
         assert [feed(stopped, labels, events) for labels, events in batches[:half]] == (

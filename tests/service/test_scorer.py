@@ -10,6 +10,7 @@ import pytest
 from tests.service.streams import answers as _answers
 from tests.service.streams import feed as _feed
 from tests.service.streams import stream as _stream
+from tests.service.streams import uninterrupted
 
 from rampart.contract.outputs import Decision
 from rampart.service.scorer import EventResult, Rejection, Scorer
@@ -146,8 +147,7 @@ def test_a_restart_replays_the_log_and_answers_as_an_uninterrupted_run(
 ) -> None:
     stream = list(_stream(tiny_world_of(3)))
     half = len(stream) // 2
-    with Scorer.open(tmp_path / "uninterrupted", demo=True) as scorer:
-        expected = [_feed(scorer, labels, events) for labels, events in stream]
+    expected = uninterrupted(tiny_world_of(3), tmp_path / "uninterrupted")
     assert any(b'"action":"allow"' not in answer for batch in expected for answer in batch)
 
     stopped = Scorer.open(tmp_path / "restarted", demo=True)

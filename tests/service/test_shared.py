@@ -21,7 +21,7 @@ import pytest
 import redis
 from litestar.testing import TestClient
 from tests.service.serving import free_port, key, ready, serve, stop
-from tests.service.streams import answers, feed, stream
+from tests.service.streams import answers, feed, stream, uninterrupted
 
 from rampart.service.http import create_app
 from rampart.service.keys import KEYS_FILE, KeyStore
@@ -59,16 +59,11 @@ def _replica(
     )
 
 
-def _reference(world: Path, folder: Path) -> list[list[bytes]]:
-    with Scorer.open(folder, demo=True) as scorer:
-        return [feed(scorer, labels, events) for labels, events in stream(world)]
-
-
 def test_replicas_taking_turns_answer_as_one_embedded_process(
     tiny_world_of: Callable[[int], Path], tmp_path: Path, namespace: str
 ) -> None:
     world = tiny_world_of(3)
-    expected = _reference(world, tmp_path / "embedded")
+    expected = uninterrupted(world, tmp_path / "embedded")
     first = _replica(tmp_path / "a", namespace)
     second = _replica(tmp_path / "b", namespace)
     with first, second:
@@ -131,7 +126,7 @@ def test_a_new_replica_starts_from_the_snapshot_and_the_log_is_trimmed(
     tiny_world_of: Callable[[int], Path], tmp_path: Path, namespace: str
 ) -> None:
     world = tiny_world_of(3)
-    expected = _reference(world, tmp_path / "embedded")
+    expected = uninterrupted(world, tmp_path / "embedded")
     batches = list(stream(world))
     half = len(batches) // 2
     with _replica(tmp_path / "a", namespace, snapshot_every=500) as first:
@@ -208,7 +203,7 @@ def test_redis_restarted_mid_stream_loses_nothing_it_acknowledged(
     own_redis: Callable[[bool], _RedisServer],
 ) -> None:
     world = tiny_world_of(3)
-    expected = _reference(world, tmp_path / "embedded")
+    expected = uninterrupted(world, tmp_path / "embedded")
     batches = list(stream(world))
     half = len(batches) // 2
     server = own_redis(True)
